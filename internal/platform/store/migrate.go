@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Migrations is one module's embedded migration folder. Files are named
+// NNNN_what.sql for SQL both engines accept, or NNNN_what.sqlite.sql and
+// NNNN_what.postgres.sql where they differ. Migrations are forward-only; each
+// runs in its own transaction and is recorded in schema_migrations.
+type Migrations struct {
+	Module string
+	FS     fs.FS
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	module TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	applied_at TEXT NOT NULL,
+	PRIMARY KEY (module, version)
+)`
+
+// migrationLock is the PostgreSQL advisory lock key that keeps two nodes
+// starting at once from applying the same migration twice.
+const migrationLock = 0x6b6f6d70 // "komp"
+
+// Migrate applies every pending migration of each set, in the order given.
+// It returns the names it applied.
+func (db *DB) Migrate(ctx context.Context, sets ...Migrations) ([]string, error) {
+	if _, err := db.Exec(ctx, migrationsTable); err != nil {
+		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	var applied []string
+	for _, set := range sets {
+		ms, err := db.dialect.load(set)
+		if err != nil {
+			return applied, err
+		}
+		for _, m := range ms {
+			did := false
+			err := db.Transact(ctx, func(tx *Tx) error {
+				if db.dialect == Postgres {
+					if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+						return err
+					}
+				}
+				var n int
+				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE module = ? AND version = ?`, set.Module, m.version).Scan(&n); err != nil {
+					return err
+				}
+				if n > 0 {
+					return nil
+				}
+				if _, err := tx.Exec(ctx, m.sql); err != nil {
+					return err
+				}
+				did = true
+				_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (module, version, name, applied_at) VALUES (?, ?, ?, ?)`,
+					set.Module, m.version, m.name, FormatTime(time.Now()))
+				return err
+			})
+			if err != nil {
+				return applied, fmt.Errorf("store: migrate %s/%s: %w", set.Module, m.name, err)
+			}
+			if did {
+				applied = append(applied, set.Module+"/"+m.name)
+			}
+		}
+	}
+	return applied, nil
+}
+
+// load reads a set's files for this dialect, sorted by version. A version
+// may have one common file or one file per dialect, not both.
+func (d Dialect) load(set Migrations) ([]migration, error) {
+	entries, err := fs.ReadDir(set.FS, ".")
+	if err != nil {
+		return nil, fmt.Errorf("store: read migrations of %s: %w", set.Module, err)
+	}
+	byVersion := map[int]migration{}
+	common := map[int]bool{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		base := strings.TrimSuffix(name, ".sql")
+		isCommon := true
+		switch {
+		case strings.HasSuffix(base, ".sqlite"), strings.HasSuffix(base, ".postgres"):
+			isCommon = false
+			if !strings.HasSuffix(base, "."+d.String()) {
+				continue
+			}
+		}
+		num, _, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil || version <= 0 {
+			return nil, fmt.Errorf("store: migration %s/%s: name must start with a number and _", set.Module, name)
+		}
+		if _, dup := byVersion[version]; dup || (common[version] && !isCommon) {
+			return nil, fmt.Errorf("store: migration %s/%s: version %d given twice", set.Module, name, version)
+		}
+		body, err := fs.ReadFile(set.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		byVersion[version] = migration{version: version, name: name, sql: string(body)}
+		common[version] = isCommon
+	}
+	ms := make([]migration, 0, len(byVersion))
+	for _, m := range byVersion {
+		ms = append(ms, m)
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
