@@ -1,0 +1,52 @@
+// Package geo validates and names countries by their ISO 3166-1 alpha-2
+// code, from the maintained github.com/biter777/countries list, so no module
+// keeps a hand-typed subset.
+package geo
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/biter777/countries"
+)
+
+// Country is a code and its English name.
+type Country struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+var (
+	byCode = map[string]string{}
+	all    []Country
+)
+
+func init() {
+	for _, c := range countries.All() {
+		code := c.Alpha2()
+		if len(code) != 2 || code != strings.ToUpper(code) {
+			continue
+		}
+		byCode[code] = c.String()
+		all = append(all, Country{Code: code, Name: c.String()})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+}
+
+// Valid reports whether code is an assigned ISO 3166-1 alpha-2 code, in
+// upper case.
+func Valid(code string) bool {
+	_, ok := byCode[code]
+	return ok
+}
+
+// Name returns the country's English name, or the code when unknown.
+func Name(code string) string {
+	if n, ok := byCode[code]; ok {
+		return n
+	}
+	return code
+}
+
+// All lists every country by name.
+func All() []Country { return append([]Country(nil), all...) }

@@ -1,0 +1,406 @@
+// Package web is Kompas's HTTP shell: the server with its middleware
+// (request ids, structured logs, security headers, body limits, cross-origin
+// protection, timeouts, graceful shutdown), the adapter that turns a
+// handler's error into an HTML page or RFC 9457 problem JSON, the one layout
+// template with role-based navigation, embedded static files with hashed
+// URLs, and the registry of API routes that the OpenAPI document is built
+// from.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HandlerFunc is a handler that returns its error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// DefaultBodyLimit caps request bodies unless a route asks for more.
+const DefaultBodyLimit = 1 << 20
+
+// Viewer is what the layout shows of the signed-in user.
+type Viewer struct {
+	Name      string
+	Email     string
+	OrgName   string
+	Role      string
+	RoleLabel string
+}
+
+// NavItem is one entry of the main navigation. Roles lists who sees it;
+// empty means every signed-in user. Hiding a link is for convenience only:
+// every handler checks access itself.
+type NavItem struct {
+	Label string
+	Path  string
+	Roles []string
+	Order int
+}
+
+// Server is the HTTP server and its registries.
+type Server struct {
+	Log *slog.Logger
+	// Viewer returns who is signed in, or nil. Set by auth.
+	Viewer func(*http.Request) *Viewer
+	// Authenticate runs before the mux to put the principal in the context.
+	Authenticate func(http.Handler) http.Handler
+	// Ready reports whether the database answers.
+	Ready func(context.Context) error
+	// Secure marks cookies Secure (behind TLS or a TLS-terminating proxy).
+	Secure bool
+
+	mux    *http.ServeMux
+	mu     sync.Mutex
+	nav    []NavItem
+	routes []Route
+	layout *Templates
+}
+
+// Route is one registered API operation, described in the OpenAPI document.
+type Route struct {
+	Method   string
+	Path     string
+	Op       Op
+	Patterns string
+}
+
+// Op describes an API operation for the OpenAPI document.
+type Op struct {
+	Summary  string
+	Tags     []string
+	Roles    string // who may call it, in words
+	Request  any    // a value of the request body type, or nil
+	Response any    // a value of the response body type, or nil
+	Status   int    // success status; 200 when zero
+	Query    []Param
+	Public   bool // no sign-in needed
+	Produces []string
+}
+
+// Param is a query parameter.
+type Param struct {
+	Name, Description, Type string
+}
+
+// NewServer makes a server with the health endpoints and static files.
+func NewServer(log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{Log: log, mux: http.NewServeMux()}
+	s.layout = s.Templates(nil)
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.mux.Handle("GET /readyz", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		if s.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := s.Ready(ctx); err != nil {
+				return &Error{Status: http.StatusServiceUnavailable, Title: "Not ready", Detail: "The database does not answer.", Err: err}
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ready")
+		return nil
+	}, 0))
+	s.routes = append(s.routes,
+		Route{Method: "GET", Path: "/healthz", Op: Op{Summary: "Liveness: 200 while the process serves", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
+		Route{Method: "GET", Path: "/readyz", Op: Op{Summary: "Readiness: 200 when the database answers, 503 otherwise", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
+	)
+	s.mux.Handle("GET /api/v1/openapi.json", s.adapt(s.serveOpenAPI, 0))
+	s.routes = append(s.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Op: Op{Summary: "This OpenAPI 3.1 document", Tags: []string{"operations"}, Public: true}})
+	return s
+}
+
+// Handle registers an HTML (or any non-API) route: pattern is a ServeMux
+// pattern with a method, e.g. "GET /initiatives/{id}".
+func (s *Server) Handle(pattern string, h HandlerFunc) {
+	s.mux.Handle(pattern, s.adapt(h, DefaultBodyLimit))
+}
+
+// HandleUpload is Handle with a larger body limit, for file uploads.
+func (s *Server) HandleUpload(pattern string, limit int64, h HandlerFunc) {
+	s.mux.Handle(pattern, s.adapt(h, limit))
+}
+
+// API registers a JSON API route and records it for the OpenAPI document.
+func (s *Server) API(pattern string, op Op, h HandlerFunc) {
+	s.APIWithLimit(pattern, DefaultBodyLimit, op, h)
+}
+
+// APIWithLimit is API with its own body limit.
+func (s *Server) APIWithLimit(pattern string, limit int64, op Op, h HandlerFunc) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		panic("web: API pattern needs a method: " + pattern)
+	}
+	s.mu.Lock()
+	s.routes = append(s.routes, Route{Method: method, Path: path, Op: op, Patterns: pattern})
+	s.mu.Unlock()
+	s.mux.Handle(pattern, s.adapt(h, limit))
+}
+
+// Routes returns the registered API routes.
+func (s *Server) Routes() []Route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]Route(nil), s.routes...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// AddNav adds navigation entries.
+func (s *Server) AddNav(items ...NavItem) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nav = append(s.nav, items...)
+	sort.SliceStable(s.nav, func(i, j int) bool { return s.nav[i].Order < s.nav[j].Order })
+}
+
+// navFor lists the entries role may see, marking the current one.
+func (s *Server) navFor(v *Viewer, path string) []navLink {
+	if v == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []navLink
+	for _, it := range s.nav {
+		if len(it.Roles) > 0 && !contains(it.Roles, v.Role) {
+			continue
+		}
+		cur := path == it.Path || (it.Path != "/" && strings.HasPrefix(path, it.Path+"/"))
+		out = append(out, navLink{Label: it.Label, Path: it.Path, Current: cur})
+	}
+	return out
+}
+
+type navLink struct {
+	Label, Path string
+	Current     bool
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// adapt turns a HandlerFunc into an http.Handler: it applies the body limit
+// and renders a returned error.
+func (s *Server) adapt(h HandlerFunc, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if limit > 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		if err := h(w, r); err != nil {
+			s.Error(w, r, err)
+		}
+	})
+}
+
+// IsAPI reports whether r is for the JSON API.
+func IsAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// Error writes err as problem JSON (API) or an HTML page. An unauthenticated
+// browser request for a page is sent to the sign-in page instead.
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	e := AsError(err)
+	log := Logger(r.Context())
+	if e.Status >= 500 {
+		log.Error("request failed", "err", err)
+	} else {
+		log.Info("request refused", "status", e.Status, "err", err)
+	}
+	if IsAPI(r) {
+		if e.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kompas"`)
+		}
+		writeProblem(w, r, e)
+		return
+	}
+	if e.Status == http.StatusUnauthorized && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	_ = s.layout.Render(w, r, e.Status, "error.html", e.Title, e)
+}
+
+// Handler is the full middleware chain around the mux.
+func (s *Server) Handler() http.Handler {
+	var h http.Handler = s.mux
+	if s.Authenticate != nil {
+		h = s.Authenticate(h)
+	}
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Error(w, r, Forbidden("Cross-origin form posts are refused."))
+	}))
+	h = cop.Handler(h)
+	h = securityHeaders(h, s)
+	h = s.recoverer(h)
+	h = s.logRequests(h)
+	return h
+}
+
+func securityHeaders(next http.Handler, s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if s.Secure || r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				Logger(r.Context()).Error("panic", "panic", p, "stack", string(debug.Stack()))
+				s.Error(w, r, fmt.Errorf("panic: %v", p))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyLogger
+)
+
+// RequestID returns the id of the request in ctx.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+// Logger returns the request's logger (carrying its id), or the default.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		log := s.Log.With("request_id", id)
+		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			return
+		}
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
+	})
+}
+
+// ListenAndServe serves on addr until ctx is cancelled, then shuts down
+// gracefully, giving open requests up to 15 seconds. ready, if not nil,
+// receives the bound address.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready chan<- string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("web: listen %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	s.Log.Info("serving", "addr", ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

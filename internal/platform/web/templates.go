@@ -1,0 +1,283 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed templates/*.html
+var baseTemplates embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Templates holds one parsed template set per page: the layout and shared
+// partials, plus the page file that defines "content".
+type Templates struct {
+	s     *Server
+	pages map[string]*template.Template
+}
+
+// Funcs are the template functions every page has; modules may add more
+// through Templates' extra argument.
+func baseFuncs() template.FuncMap {
+	return template.FuncMap{
+		"asset": assetURL,
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.Format("2 Jan 2006")
+		},
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"join": strings.Join,
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict needs pairs")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		"list":    func(v ...any) []any { return v },
+		"fieldid": FieldID,
+		"query":   func(v url.Values) template.URL { return template.URL(v.Encode()) },
+		"add":     func(a, b int) int { return a + b },
+		"thousands": func(n int64) string {
+			s := fmt.Sprint(n)
+			neg := strings.HasPrefix(s, "-")
+			s = strings.TrimPrefix(s, "-")
+			var b strings.Builder
+			for i, c := range s {
+				if i > 0 && (len(s)-i)%3 == 0 {
+					b.WriteByte(',')
+				}
+				b.WriteRune(c)
+			}
+			if neg {
+				return "-" + b.String()
+			}
+			return b.String()
+		},
+	}
+}
+
+// Templates parses every *.html page in pages (nil for the kernel's own),
+// each with the layout and partials. extra adds module template functions.
+func (s *Server) Templates(pages fs.FS, extra ...template.FuncMap) *Templates {
+	funcs := baseFuncs()
+	for _, m := range extra {
+		for k, v := range m {
+			funcs[k] = v
+		}
+	}
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(baseTemplates, "templates/layout.html", "templates/partials.html"))
+	t := &Templates{s: s, pages: map[string]*template.Template{}}
+	add := func(fsys fs.FS, pattern string) {
+		names, err := fs.Glob(fsys, pattern)
+		if err != nil {
+			panic(err)
+		}
+		for _, name := range names {
+			p := template.Must(base.Clone())
+			template.Must(p.ParseFS(fsys, name))
+			t.pages[path.Base(name)] = p
+		}
+	}
+	add(baseTemplates, "templates/error.html")
+	if pages != nil {
+		add(pages, "*.html")
+	}
+	return t
+}
+
+// Page is what the layout receives.
+type Page struct {
+	Title     string
+	Viewer    *Viewer
+	Nav       []navLink
+	Flash     string
+	RequestID string
+	Path      string
+	Data      any
+}
+
+const flashCookie = "kompas_flash"
+
+// Render executes page with data inside the layout and writes it with status.
+func (t *Templates) Render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) error {
+	tmpl, ok := t.pages[page]
+	if !ok {
+		return fmt.Errorf("web: no template %q", page)
+	}
+	p := Page{Title: title, RequestID: RequestID(r.Context()), Path: r.URL.Path, Data: data}
+	if t.s.Viewer != nil {
+		p.Viewer = t.s.Viewer(r)
+	}
+	p.Nav = t.s.navFor(p.Viewer, r.URL.Path)
+	if c, err := r.Cookie(flashCookie); err == nil {
+		if v, err := url.QueryUnescape(c.Value); err == nil {
+			p.Flash = v
+		}
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		return fmt.Errorf("web: render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// Redirect sends the browser to target after a successful form post
+// (post/redirect/get), with a one-time message for the next page.
+func (s *Server) Redirect(w http.ResponseWriter, r *http.Request, target, flash string) error {
+	if flash != "" {
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(flash), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Secure || r.TLS != nil, MaxAge: 60})
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+// Form carries submitted values and field errors back into a page.
+type Form struct {
+	Values url.Values
+	Errors []FieldError
+}
+
+// Get returns a submitted value.
+func (f *Form) Get(name string) string {
+	if f == nil || f.Values == nil {
+		return ""
+	}
+	return f.Values.Get(name)
+}
+
+// Has reports whether value v was submitted for name (checkboxes, selects).
+func (f *Form) Has(name, v string) bool {
+	if f == nil || f.Values == nil {
+		return false
+	}
+	for _, x := range f.Values[name] {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Error returns the message for field, or "".
+func (f *Form) Error(field string) string {
+	if f == nil {
+		return ""
+	}
+	for _, e := range f.Errors {
+		if e.Field == field || strings.HasPrefix(e.Field, field+"[") || strings.HasPrefix(e.Field, field+".") {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// FieldID turns a field path such as "partners[0].role" into an HTML id for
+// the error summary's links.
+func FieldID(field string) string {
+	if i := strings.IndexAny(field, "[."); i > 0 {
+		field = field[:i]
+	}
+	return "f-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '-'
+	}, field)
+}
+
+var (
+	assetOnce sync.Once
+	assetHash map[string]string // name -> hashed name
+	assetBack map[string]string // hashed name -> name
+)
+
+func loadAssets() {
+	assetHash, assetBack = map[string]string{}, map[string]string{}
+	_ = fs.WalkDir(staticFiles, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFiles.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		name := strings.TrimPrefix(p, "static/")
+		ext := path.Ext(name)
+		hashed := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:])[:12] + ext
+		assetHash[name] = hashed
+		assetBack[hashed] = name
+		return nil
+	})
+}
+
+// assetURL gives the content-hashed URL of a static file.
+func assetURL(name string) string {
+	assetOnce.Do(loadAssets)
+	if h, ok := assetHash[name]; ok {
+		return "/static/" + h
+	}
+	return "/static/" + name
+}
+
+// AssetURL is assetURL for Go code (tests, the axe runner).
+func AssetURL(name string) string { return assetURL(name) }
+
+// staticHandler serves hashed names with a year's cache and unhashed names
+// without one.
+func staticHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assetOnce.Do(loadAssets)
+		name := r.URL.Path
+		if orig, ok := assetBack[name]; ok {
+			name = orig
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else if _, ok := assetHash[name]; !ok {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := staticFiles.ReadFile("static/" + name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		_, _ = w.Write(b)
+	})
+}
