@@ -1,0 +1,14 @@
+CREATE TABLE frameworks (
+	id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	slug TEXT NOT NULL UNIQUE,
+	title TEXT NOT NULL,
+	country TEXT NOT NULL DEFAULT '',
+	source_url TEXT NOT NULL DEFAULT '',
+	is_default BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE pillars (
+	framework_id BIGINT NOT NULL REFERENCES frameworks(id) ON DELETE CASCADE,
+	number INTEGER NOT NULL,
+	title TEXT NOT NULL,
+	PRIMARY KEY (framework_id, number)
+);

@@ -1,0 +1,14 @@
+CREATE TABLE frameworks (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	slug TEXT NOT NULL UNIQUE,
+	title TEXT NOT NULL,
+	country TEXT NOT NULL DEFAULT '',
+	source_url TEXT NOT NULL DEFAULT '',
+	is_default INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE pillars (
+	framework_id INTEGER NOT NULL REFERENCES frameworks(id) ON DELETE CASCADE,
+	number INTEGER NOT NULL,
+	title TEXT NOT NULL,
+	PRIMARY KEY (framework_id, number)
+);
