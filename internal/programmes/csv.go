@@ -1,0 +1,320 @@
+package programmes
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"kompas/internal/platform/audit"
+	"kompas/internal/platform/auth"
+	"kompas/internal/platform/store"
+	"kompas/internal/platform/web"
+)
+
+// csvHeader is the column order of the CSV export and import. Lists are
+// separated by "; ", partners are "slug:role", and results and sources are
+// JSON arrays (they have several fields each).
+var csvHeader = []string{"id", "version", "title", "summary", "kind", "status", "lead", "start", "end", "countries", "regions",
+	"objectives", "principles", "pillars", "partners", "budget_amount", "budget_currency", "report_section", "results", "sources"}
+
+const maxImport = 20 << 20
+
+// maxImportRows bounds one import.
+const maxImportRows = 50_000
+
+// spreadsheetSafe defuses cells a spreadsheet would run as a formula.
+func spreadsheetSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func unsafeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}
+
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// WriteCSV writes initiatives as CSV.
+func WriteCSV(w io.Writer, items []*Initiative) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, it := range items {
+		partners := make([]string, len(it.Partners))
+		for i, p := range it.Partners {
+			partners[i] = p.Org + ":" + p.Role
+		}
+		amount, cur := "", ""
+		if it.Budget != nil {
+			amount, cur = string(it.Budget.Amount), it.Budget.Currency
+		}
+		results, _ := json.Marshal(it.Results)
+		sources, _ := json.Marshal(it.Sources)
+		rec := []string{strconv.FormatInt(it.ID, 10), strconv.Itoa(it.Version), it.Title, it.Summary, it.Kind, it.Status, it.Lead, it.Start, it.End,
+			strings.Join(it.Countries, "; "), strings.Join(it.Regions, "; "), joinInts(it.Objectives), strings.Join(it.Principles, "; "),
+			joinInts(it.Pillars), strings.Join(partners, "; "), amount, cur, it.ReportSection, string(results), string(sources)}
+		for i := range rec {
+			rec[i] = spreadsheetSafe(rec[i])
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CSVRow is one parsed import row.
+type CSVRow struct {
+	Line    int
+	ID      int64
+	Version int
+	Input   Input
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseCSV reads an import file. Errors name the line and column; the
+// caller imports nothing when there are any.
+func ParseCSV(r io.Reader) ([]CSVRow, []web.FieldError, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, web.BadRequest("The CSV file is empty.")
+	}
+	if err != nil {
+		return nil, nil, web.BadRequest("The CSV file could not be read: " + err.Error())
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if !oneOf(h, csvHeader) {
+			return nil, nil, web.BadRequest("The CSV header has an unknown column.", web.FieldError{Field: fmt.Sprintf("header[%d]", i), Message: fmt.Sprintf("%q is not a column (columns: %s)", truncate(h, 40), strings.Join(csvHeader, ", "))})
+		}
+		if _, dup := col[h]; dup {
+			return nil, nil, web.BadRequest("The CSV header names a column twice.", web.FieldError{Field: h, Message: "given twice"})
+		}
+		col[h] = i
+	}
+	for _, need := range []string{"title", "kind", "status"} {
+		if _, ok := col[need]; !ok {
+			return nil, nil, web.BadRequest("The CSV header lacks a required column.", web.FieldError{Field: need, Message: "column is required"})
+		}
+	}
+	var rows []CSVRow
+	var errs []web.FieldError
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, nil, web.BadRequest(fmt.Sprintf("The CSV file could not be read at line %d: %v", line, err))
+		}
+		if len(rows) >= maxImportRows {
+			return nil, nil, web.BadRequest(fmt.Sprintf("The CSV file has more than %d rows; split it.", maxImportRows))
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return unsafeCell(rec[i])
+			}
+			return ""
+		}
+		bad := func(field, msg string) {
+			errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d: %s", line, field), Message: msg})
+		}
+		row := CSVRow{Line: line}
+		if s := strings.TrimSpace(get("id")); s != "" {
+			if row.ID, err = strconv.ParseInt(s, 10, 64); err != nil || row.ID <= 0 {
+				bad("id", "must be a positive whole number or empty")
+			}
+		}
+		if s := strings.TrimSpace(get("version")); s != "" {
+			if row.Version, err = strconv.Atoi(s); err != nil || row.Version <= 0 {
+				bad("version", "must be a positive whole number or empty")
+			}
+		}
+		in := Input{Title: get("title"), Summary: get("summary"), Kind: strings.TrimSpace(get("kind")), Status: strings.TrimSpace(get("status")),
+			Lead: get("lead"), Start: get("start"), End: get("end"), Countries: splitList(get("countries")), Regions: splitList(get("regions")),
+			Principles: splitList(get("principles")), ReportSection: get("report_section"), Version: row.Version}
+		for _, pair := range []struct {
+			name string
+			dst  *[]int
+		}{{"objectives", &in.Objectives}, {"pillars", &in.Pillars}} {
+			for _, s := range splitList(get(pair.name)) {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					bad(pair.name, fmt.Sprintf("%q is not a number", truncate(s, 20)))
+					continue
+				}
+				*pair.dst = append(*pair.dst, n)
+			}
+		}
+		for _, s := range splitList(get("partners")) {
+			slug, role, ok := strings.Cut(s, ":")
+			if !ok {
+				bad("partners", fmt.Sprintf("%q must be organisation:role", truncate(s, 40)))
+				continue
+			}
+			in.Partners = append(in.Partners, Partner{Org: strings.TrimSpace(slug), Role: strings.TrimSpace(role)})
+		}
+		if a := strings.TrimSpace(get("budget_amount")); a != "" || strings.TrimSpace(get("budget_currency")) != "" {
+			in.Budget = &Money{Amount: json.Number(a), Currency: get("budget_currency")}
+		}
+		for _, pair := range []struct {
+			name string
+			dst  any
+		}{{"results", &in.Results}, {"sources", &in.Sources}} {
+			if s := strings.TrimSpace(get(pair.name)); s != "" {
+				if err := web.DecodeJSONFrom(strings.NewReader(s), pair.dst); err != nil {
+					bad(pair.name, "must be a JSON array as the export writes it: "+web.AsError(err).Detail)
+				}
+			}
+		}
+		row.Input = in
+		rows = append(rows, row)
+	}
+	return rows, errs, nil
+}
+
+// ImportResult summarises an import.
+type ImportResult struct {
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+}
+
+// ImportCSV imports every row or none: rows with an id update that
+// initiative (their version must be current), rows without create one.
+func (r *Register) ImportCSV(ctx context.Context, p *auth.Principal, rd io.Reader) (ImportResult, error) {
+	var res ImportResult
+	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
+		return res, err
+	}
+	rows, errs, err := ParseCSV(rd)
+	if err != nil {
+		return res, err
+	}
+	if len(rows) == 0 && len(errs) == 0 {
+		return res, web.Invalid(web.FieldError{Field: "file", Message: "has a header but no rows"})
+	}
+	err = r.DB.Transact(ctx, func(tx *store.Tx) error {
+		for _, row := range rows {
+			var err error
+			if row.ID > 0 {
+				if row.Version == 0 {
+					errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d: version", row.Line), Message: "is required to update an existing initiative"})
+					continue
+				}
+				err = r.UpdateTx(ctx, tx, p, row.ID, row.Input)
+				if err == nil {
+					res.Updated++
+				}
+			} else {
+				_, err = r.CreateTx(ctx, tx, p, row.Input, createOpts{})
+				if err == nil {
+					res.Created++
+				}
+			}
+			if err != nil {
+				e := web.AsError(err)
+				if e.Status >= 500 {
+					return err
+				}
+				if len(e.Fields) == 0 {
+					errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d", row.Line), Message: e.Detail})
+				}
+				for _, f := range e.Fields {
+					errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d: %s", row.Line, f.Field), Message: f.Message})
+				}
+			}
+			if len(errs) > 200 {
+				break
+			}
+		}
+		if len(errs) > 0 {
+			return &web.Error{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Nothing was imported: correct these rows and try again.", Fields: errs}
+		}
+		return audit.Append(ctx, tx, p.Event(audit.ActionImport, "initiative", "", "programme register", fmt.Sprintf("CSV: %d created, %d updated", res.Created, res.Updated)))
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// exportAll pages through every initiative matching f.
+func (r *Register) exportAll(ctx context.Context, f Filter) ([]*Initiative, error) {
+	f.PerPage = MaxPerPage
+	var all []*Initiative
+	for f.Page = 1; ; f.Page++ {
+		page, err := r.List(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Items...)
+		if len(all) >= page.Total || len(page.Items) == 0 {
+			return all, nil
+		}
+	}
+}
+
+func (h *Handlers) exportCSV(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.Require(r.Context()); err != nil {
+		return err
+	}
+	f, err := ParseFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	items, err := h.Reg.exportAll(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="initiatives.csv"`)
+	return WriteCSV(w, items)
+}
+
+func (h *Handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.Require(r.Context())
+	if err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		return web.BadRequest("Send the CSV file as the body with Content-Type: text/csv.")
+	}
+	res, err := h.Reg.ImportCSV(r.Context(), p, r.Body)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, res)
+}
