@@ -1,0 +1,472 @@
+// Command kompas runs Kompas: the web server and API (serve), schema
+// migrations (migrate), account and token administration (user, token), the
+// audit chain check (audit verify) and its version.
+//
+// Every flag can also be set through an environment variable KOMPAS_<FLAG>
+// (dashes become underscores), e.g. KOMPAS_DB or KOMPAS_ADDR.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"kompas/internal/app"
+	"kompas/internal/demo"
+	"kompas/internal/platform/audit"
+	"kompas/internal/platform/auth"
+	"kompas/internal/platform/store"
+)
+
+// exitUsage is the exit code for a command used wrongly.
+const exitUsage = 2
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, env *env) error
+}
+
+// env is what commands share: their streams, so tests can run them.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// usageError makes the command exit with code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "run the web server and API", cmdServe},
+		{"migrate", "bring the database schema up to date and exit", cmdMigrate},
+		{"user", "manage accounts: add, list, disable, enable, set-password", cmdUser},
+		{"token", "manage API tokens: create, revoke", cmdToken},
+		{"audit", "check the audit log: verify", cmdAudit},
+		{"version", "print the version", cmdVersion},
+		{"help", "show this help", cmdHelp},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		_ = cmdHelp(ctx, nil, e)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], e)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			}
+			fmt.Fprintln(e.stderr, "kompas "+c.name+": "+err.Error())
+			var ue usageError
+			var ve verifyFailed
+			switch {
+			case errors.As(err, &ue):
+				return exitUsage
+			case errors.As(err, &ve):
+				return 1
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(e.stderr, "kompas: unknown command %q\n\n", args[0])
+	_ = cmdHelp(ctx, nil, e)
+	return exitUsage
+}
+
+func cmdHelp(_ context.Context, _ []string, e *env) error {
+	w := e.stdout
+	fmt.Fprintln(w, "Kompas: migration policy, programmes and services traced to the 23 GCM objectives.")
+	fmt.Fprintln(w, "\nUsage: kompas <command> [flags]   (kompas <command> -h for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nEvery flag can be set as an environment variable KOMPAS_<FLAG>, e.g. KOMPAS_DB=postgres://…")
+	return nil
+}
+
+// flags makes a flag set for a command; parse applies KOMPAS_* variables to
+// flags not given on the command line.
+func flags(name, usage string, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet("kompas "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: kompas %s\n\nFlags (each also KOMPAS_<FLAG>):\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string, e *env) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		key := "KOMPAS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := e.getenv(key); v != "" {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = usageError{fmt.Sprintf("%s=%q: %v", key, v, serr)}
+			}
+		}
+	})
+	return err
+}
+
+// dbFlags are the flags every database command takes.
+type dbFlags struct {
+	db, data string
+}
+
+func (d *dbFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&d.db, "db", "", "database URL: sqlite:PATH or postgres://… (default sqlite:<data>/kompas.db)")
+	fs.StringVar(&d.data, "data", "data", "data folder for the embedded database and files")
+}
+
+func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
+	u := d.db
+	if u == "" {
+		u = "sqlite:" + filepath.Join(d.data, "kompas.db")
+	}
+	db, err := store.Open(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := app.Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func cmdServe(ctx context.Context, args []string, e *env) error {
+	fs := flags("serve", "serve [--addr :8080] [--db URL] [--data DIR] [--demo]", e)
+	var d dbFlags
+	d.add(fs)
+	addr := fs.String("addr", ":8080", "address to listen on")
+	withDemo := fs.Bool("demo", false, "load the demo data set and accounts (needs KOMPAS_DEMO_PASSWORD)")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when a TLS proxy is in front)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args, e); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{"--log-level: " + err.Error()}
+	}
+	demoPassword := e.getenv("KOMPAS_DEMO_PASSWORD")
+	if *withDemo && demoPassword == "" {
+		return usageError{"--demo needs the demo accounts' password in KOMPAS_DEMO_PASSWORD (at least 12 characters), e.g. KOMPAS_DEMO_PASSWORD=change-me-please kompas serve --demo"}
+	}
+	if *withDemo && len(demoPassword) < auth.MinPasswordLength {
+		return usageError{fmt.Sprintf("KOMPAS_DEMO_PASSWORD must be at least %d characters", auth.MinPasswordLength)}
+	}
+	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("database ready", "db", db.String())
+	if *withDemo {
+		sum, err := demo.Load(ctx, db, demoPassword)
+		if err != nil {
+			return err
+		}
+		log.Info("demo data loaded", "organisations", sum.Organisations, "accounts", sum.Accounts, "initiatives", sum.Initiatives)
+	}
+	srv := app.NewServer(db, log, app.Options{Secure: *secure})
+	return srv.ListenAndServe(ctx, *addr, nil)
+}
+
+func cmdMigrate(ctx context.Context, args []string, e *env) error {
+	fs := flags("migrate", "migrate [--db URL] [--data DIR]", e)
+	var d dbFlags
+	d.add(fs)
+	if err := parse(fs, args, e); err != nil {
+		return err
+	}
+	u := d.db
+	if u == "" {
+		u = "sqlite:" + filepath.Join(d.data, "kompas.db")
+	}
+	db, err := store.Open(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := app.Migrate(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(e.stdout, "the schema is up to date")
+	}
+	for _, a := range applied {
+		fmt.Fprintln(e.stdout, "applied", a)
+	}
+	return nil
+}
+
+// readPassword reads one line from stdin (for --password-stdin).
+func readPassword(e *env) (string, error) {
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func cmdUser(ctx context.Context, args []string, e *env) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(e.stderr, "Usage: kompas user add|list|disable|enable|set-password [flags]   (kompas user add -h for flags)")
+		if len(args) == 0 {
+			return usageError{"a subcommand is needed"}
+		}
+		return flag.ErrHelp
+	}
+	sub, args := args[0], args[1:]
+	fs := flags("user "+sub, "user "+sub+" [flags]", e)
+	var d dbFlags
+	d.add(fs)
+	email := fs.String("email", "", "the account's e-mail address")
+	var name, org, role, orgName, orgKind *string
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	switch sub {
+	case "add":
+		name = fs.String("name", "", "the person's name")
+		org = fs.String("org", "", "organisation slug")
+		role = fs.String("role", "", "role: "+roleList())
+		orgName = fs.String("org-name", "", "create the organisation with this name if it does not exist")
+		orgKind = fs.String("org-kind", "", "kind of a new organisation: "+strings.Join(auth.OrgKinds, ", "))
+	case "list", "disable", "enable", "set-password":
+	default:
+		return usageError{fmt.Sprintf("unknown subcommand %q (add, list, disable, enable, set-password)", sub)}
+	}
+	if err := parse(fs, args, e); err != nil {
+		return err
+	}
+	if sub != "list" && *email == "" {
+		return usageError{"--email is required"}
+	}
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := &auth.Service{DB: db}
+	switch sub {
+	case "add":
+		if *org == "" || *role == "" || *name == "" {
+			return usageError{"--name, --org and --role are required"}
+		}
+		if !*pwStdin {
+			return usageError{"give the password on standard input with --password-stdin (it must not appear in the process list)"}
+		}
+		pw, err := readPassword(e)
+		if err != nil {
+			return err
+		}
+		if *orgName != "" || *orgKind != "" {
+			err := db.Transact(ctx, func(tx *store.Tx) error {
+				_, err := svc.EnsureOrg(ctx, tx, auth.Org{Slug: *org, Name: *orgName, Kind: *orgKind})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if _, err := svc.CreateUser(ctx, nil, auth.NewUser{Email: *email, Name: *name, Role: auth.Role(*role), OrgSlug: *org, Password: pw}); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "added", strings.ToLower(*email))
+	case "list":
+		users, err := svc.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tNAME\tORGANISATION\tROLE\tSTATUS")
+		for _, u := range users {
+			status := "active"
+			if u.Disabled {
+				status = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, u.OrgSlug, u.Role, status)
+		}
+		return tw.Flush()
+	case "disable", "enable":
+		if err := svc.SetDisabled(ctx, nil, *email, sub == "disable"); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%sd %s\n", sub, *email)
+	case "set-password":
+		if !*pwStdin {
+			return usageError{"give the password on standard input with --password-stdin"}
+		}
+		pw, err := readPassword(e)
+		if err != nil {
+			return err
+		}
+		if err := svc.SetPassword(ctx, nil, *email, pw); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "password set for", *email)
+	}
+	return nil
+}
+
+func roleList() string {
+	var out []string
+	for _, r := range auth.Roles {
+		out = append(out, string(r.Role))
+	}
+	return strings.Join(out, ", ")
+}
+
+func cmdToken(ctx context.Context, args []string, e *env) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
+		fmt.Fprintln(e.stderr, "Usage: kompas token create --email E [--name N] [--days D] | kompas token revoke --token T")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return usageError{"create or revoke is needed"}
+	}
+	sub, args := args[0], args[1:]
+	fs := flags("token "+sub, "token "+sub+" [flags]", e)
+	var d dbFlags
+	d.add(fs)
+	email := fs.String("email", "", "create: the account the token acts as")
+	name := fs.String("name", "api", "create: a name to recognise the token by")
+	days := fs.Int("days", 90, "create: days until the token expires")
+	token := fs.String("token", "", "revoke: the token, or the 12-character id printed at creation")
+	if err := parse(fs, args, e); err != nil {
+		return err
+	}
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := &auth.Service{DB: db}
+	if sub == "create" {
+		if *email == "" {
+			return usageError{"--email is required"}
+		}
+		if *days <= 0 || *days > 3650 {
+			return usageError{"--days must be 1 to 3650"}
+		}
+		t, err := svc.CreateToken(ctx, nil, *email, *name, time.Duration(*days)*24*time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, t)
+		fmt.Fprintln(e.stderr, "id:", auth.TokenID(t), "— keep the token secret; it is shown only once")
+		return nil
+	}
+	if *token == "" {
+		return usageError{"--token is required"}
+	}
+	if err := svc.RevokeToken(ctx, nil, *token); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "revoked")
+	return nil
+}
+
+// verifyFailed makes audit verify exit 1.
+type verifyFailed struct{ error }
+
+func cmdAudit(ctx context.Context, args []string, e *env) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(e.stderr, "Usage: kompas audit verify [--db URL] [--data DIR]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return usageError{"verify is needed"}
+	}
+	fs := flags("audit verify", "audit verify [--db URL] [--data DIR]", e)
+	var d dbFlags
+	d.add(fs)
+	if err := parse(fs, args[1:], e); err != nil {
+		return err
+	}
+	u := d.db
+	if u == "" {
+		u = "sqlite:" + filepath.Join(d.data, "kompas.db")
+	}
+	db, err := store.Open(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := audit.Verify(ctx, db)
+	if err != nil {
+		return verifyFailed{fmt.Errorf("%w (after %d good events)", err, n)}
+	}
+	fmt.Fprintf(e.stdout, "audit chain intact: %d events\n", n)
+	return nil
+}
+
+func cmdVersion(_ context.Context, _ []string, e *env) error {
+	v := "devel"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v += " " + s.Value
+			}
+		}
+		fmt.Fprintf(e.stdout, "kompas %s (%s)\n", v, bi.GoVersion)
+		return nil
+	}
+	fmt.Fprintln(e.stdout, "kompas", v)
+	return nil
+}

@@ -1,0 +1,49 @@
+// Package app is Kompas's composition root: the one place that knows every
+// module, wires them onto the web server in order and lists their
+// migrations. cmd/kompas and the end-to-end tests build the server here.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"kompas/internal/gcm"
+	"kompas/internal/platform/audit"
+	"kompas/internal/platform/auth"
+	"kompas/internal/platform/store"
+	"kompas/internal/platform/web"
+	"kompas/internal/programmes"
+)
+
+// Migrations lists every module's migrations in dependency order.
+var Migrations = []store.Migrations{audit.Migrations, auth.Migrations, gcm.Migrations, programmes.Migrations}
+
+// Migrate brings db's schema up to date.
+func Migrate(ctx context.Context, db *store.DB) ([]string, error) {
+	return db.Migrate(ctx, Migrations...)
+}
+
+// Options tune the server.
+type Options struct {
+	Secure bool // cookies only over TLS
+}
+
+// NewServer builds the web server with every module registered.
+func NewServer(db *store.DB, log *slog.Logger, opts Options) *web.Server {
+	srv := web.NewServer(log)
+	srv.Secure = opts.Secure
+	srv.Ready = db.Ping
+	auth.Register(srv, &auth.Service{DB: db})
+	gcm.Register(srv, db)
+	programmes.NewHandlers(srv, &programmes.Register{DB: db})
+	srv.Handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) error {
+		if auth.FromContext(r.Context()) == nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return nil
+		}
+		http.Redirect(w, r, "/initiatives", http.StatusSeeOther)
+		return nil
+	})
+	return srv
+}

@@ -1,0 +1,165 @@
+// Package demo loads the demo data set built from the seed report (the
+// Netherlands' GCM implementation review): the organisations it names, the
+// demo accounts of DESIGN.md, and every initiative, partner, country and
+// figure of the report. Loading is idempotent: organisations by slug,
+// accounts by e-mail and initiatives by a stable key.
+package demo
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"kompas/internal/platform/auth"
+	"kompas/internal/platform/store"
+	"kompas/internal/programmes"
+)
+
+//go:embed data/*.json
+var dataFiles embed.FS
+
+// Account is a demo account.
+type Account struct {
+	Email string
+	Name  string
+	Role  auth.Role
+}
+
+// Accounts are the demo accounts DESIGN.md lists, one per role; the
+// organisation is the first label of the e-mail domain.
+var Accounts = []Account{
+	{"admin@mfa.example", "Anne Admin", auth.RoleAdmin},
+	{"policy@mfa.example", "Pieter Policy", auth.RolePolicyOfficer},
+	{"caseworker@rds.example", "Carla Caseworker", auth.RoleCaseworker},
+	{"counsellor@ngo-one.example", "Noor Counsellor", auth.RoleCounsellor},
+	{"counsellor@ngo-two.example", "Tomas Counsellor", auth.RoleCounsellor},
+	{"officer@iom.example", "Ingrid Officer", auth.RoleReturnOfficer},
+	{"partner@reintegration.example", "Rami Partner", auth.RolePartner},
+	{"employer@posting-firm.example", "Piotr Employer", auth.RoleEmployer},
+	{"inspector@labour.example", "Lotte Inspector", auth.RoleInspector},
+	{"police@police.example", "Paul Police", auth.RolePolice},
+	{"prosecutor@prosecution.example", "Petra Prosecutor", auth.RoleProsecutor},
+	{"care@care.example", "Cees Care", auth.RoleCareCoord},
+	{"shelter@shelter.example", "Sara Shelter", auth.RoleShelterWorker},
+	{"analyst@dtm.example", "Amir Analyst", auth.RoleAnalyst},
+	{"privacy@mfa.example", "Priya Privacy", auth.RolePrivacyOfficer},
+	{"officer@permits.example", "Olga Officer", auth.RolePermitOfficer},
+	{"founder@startup.example", "Femke Founder", auth.RoleEmployer},
+}
+
+// OrgSlug returns the organisation slug of a demo e-mail address.
+func OrgSlug(email string) string {
+	_, domain, _ := strings.Cut(email, "@")
+	slug, _, _ := strings.Cut(domain, ".")
+	return slug
+}
+
+type initiative struct {
+	Key string `json:"key"`
+	programmes.Input
+}
+
+// Organisations returns the demo organisations.
+func Organisations() ([]auth.Org, error) {
+	var orgs []auth.Org
+	b, err := dataFiles.ReadFile("data/organisations.json")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &orgs); err != nil {
+		return nil, fmt.Errorf("demo: organisations.json: %w", err)
+	}
+	return orgs, nil
+}
+
+func initiatives() ([]initiative, error) {
+	var items []initiative
+	b, err := dataFiles.ReadFile("data/initiatives.json")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &items); err != nil {
+		return nil, fmt.Errorf("demo: initiatives.json: %w", err)
+	}
+	return items, nil
+}
+
+// Summary counts what a Load added.
+type Summary struct {
+	Organisations, Accounts, Initiatives int
+}
+
+// Load adds whatever of the demo data set is missing. The accounts get
+// password; existing accounts keep theirs.
+func Load(ctx context.Context, db *store.DB, password string) (Summary, error) {
+	var sum Summary
+	if len(password) < auth.MinPasswordLength {
+		return sum, fmt.Errorf("demo: KOMPAS_DEMO_PASSWORD must be at least %d characters", auth.MinPasswordLength)
+	}
+	orgs, err := Organisations()
+	if err != nil {
+		return sum, err
+	}
+	svc := &auth.Service{DB: db}
+	err = db.Transact(ctx, func(tx *store.Tx) error {
+		for _, o := range orgs {
+			if _, err := svc.OrgBySlug(ctx, tx, o.Slug); err == nil {
+				continue
+			}
+			if _, err := svc.EnsureOrg(ctx, tx, o); err != nil {
+				return err
+			}
+			sum.Organisations++
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, fmt.Errorf("demo: organisations: %w", err)
+	}
+	existing, err := svc.Users(ctx)
+	if err != nil {
+		return sum, err
+	}
+	have := map[string]bool{}
+	for _, u := range existing {
+		have[u.Email] = true
+	}
+	for _, a := range Accounts {
+		if have[a.Email] {
+			continue
+		}
+		if _, err := svc.CreateUser(ctx, nil, auth.NewUser{Email: a.Email, Name: a.Name, Role: a.Role, OrgSlug: OrgSlug(a.Email), Password: password}); err != nil {
+			return sum, fmt.Errorf("demo: account %s: %w", a.Email, err)
+		}
+		sum.Accounts++
+	}
+	items, err := initiatives()
+	if err != nil {
+		return sum, err
+	}
+	mfa, err := svc.OrgBySlug(ctx, db, "mfa")
+	if err != nil {
+		return sum, fmt.Errorf("demo: organisation mfa: %w", err)
+	}
+	// The MFA drew up the report, so it records the demo initiatives.
+	owner := &auth.Principal{Email: "demo-loader", Name: "Demo loader", Role: auth.RolePolicyOfficer, OrgID: mfa.ID, OrgSlug: mfa.Slug, OrgName: mfa.Name, OrgKind: mfa.Kind}
+	reg := &programmes.Register{DB: db}
+	err = db.Transact(ctx, func(tx *store.Tx) error {
+		for _, it := range items {
+			created, err := reg.CreateDemo(ctx, tx, owner, it.Key, it.Input)
+			if err != nil {
+				return fmt.Errorf("initiative %s: %w", it.Key, err)
+			}
+			if created {
+				sum.Initiatives++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, fmt.Errorf("demo: %w", err)
+	}
+	return sum, nil
+}
