@@ -86,9 +86,9 @@ type Money struct {
 type Result struct {
 	Indicator string `json:"indicator" required:"true"`
 	Value     Value  `json:"value" required:"true" doc:"a number, or a short text for a qualitative result such as \"achieved\""`
-	Unit      string      `json:"unit"`
-	Date      string      `json:"date" doc:"YYYY, YYYY-MM or YYYY-MM-DD"`
-	Source    string      `json:"source"`
+	Unit      string `json:"unit"`
+	Date      string `json:"date" doc:"YYYY, YYYY-MM or YYYY-MM-DD"`
+	Source    string `json:"source"`
 }
 
 // Value is a result's value: a number (kept exactly, as written) or a short
@@ -165,13 +165,13 @@ type Initiative struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	CreatedBy string    `json:"-"`
 
-	ownerOrgID   int64
-	budgetMinor  *int64
-	startDate    string
-	endDate      string
-	iatiID       string
-	demoKey      string
-	leadOrgID    *int64
+	ownerOrgID  int64
+	budgetMinor *int64
+	startDate   string
+	endDate     string
+	iatiID      string
+	demoKey     string
+	leadOrgID   *int64
 }
 
 // clean is the validated, normalised form of an Input.
