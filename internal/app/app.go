@@ -10,6 +10,7 @@ import (
 
 	"kompas/internal/gcm"
 	"kompas/internal/platform/audit"
+	"kompas/internal/platform/audit/auditweb"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
@@ -36,6 +37,7 @@ func NewServer(db *store.DB, log *slog.Logger, opts Options) *web.Server {
 	srv.Ready = db.Ping
 	auth.Register(srv, &auth.Service{DB: db})
 	gcm.Register(srv, db)
+	auditweb.Register(srv, db)
 	programmes.NewHandlers(srv, &programmes.Register{DB: db})
 	srv.Handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) error {
 		if auth.FromContext(r.Context()) == nil {
