@@ -93,6 +93,11 @@ func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
 		return "/"
 	}
+	// Browsers drop tabs and newlines from a URL, which would turn
+	// "/\t/evil.example" into "//evil.example": refuse control characters.
+	if strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "/"
+	}
 	return next
 }
 

@@ -21,10 +21,15 @@ var (
 	all    []Country
 )
 
+// withdrawn are codes the countries list still carries although ISO deleted
+// them (Netherlands Antilles 2010, Yugoslavia 2003); their successors are in
+// the list. XK (Kosovo, user-assigned but used by the EU and IOM) is kept.
+var withdrawn = map[string]bool{"AN": true, "YU": true}
+
 func init() {
 	for _, c := range countries.All() {
 		code := c.Alpha2()
-		if len(code) != 2 || code != strings.ToUpper(code) {
+		if len(code) != 2 || code != strings.ToUpper(code) || withdrawn[code] {
 			continue
 		}
 		byCode[code] = c.String()

@@ -40,7 +40,19 @@ const migrationLock = 0x6b6f6d70 // "komp"
 // Migrate applies every pending migration of each set, in the order given.
 // It returns the names it applied.
 func (db *DB) Migrate(ctx context.Context, sets ...Migrations) ([]string, error) {
-	if _, err := db.Exec(ctx, migrationsTable); err != nil {
+	// On PostgreSQL, CREATE TABLE IF NOT EXISTS is not safe against a second
+	// node doing the same at the same moment (it fails on pg_type's unique
+	// index), so the table is created under the migration lock too.
+	err := db.Transact(ctx, func(tx *Tx) error {
+		if db.dialect == Postgres {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, migrationsTable)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	var applied []string
@@ -64,7 +76,9 @@ func (db *DB) Migrate(ctx context.Context, sets ...Migrations) ([]string, error)
 				if n > 0 {
 					return nil
 				}
-				if _, err := tx.Exec(ctx, m.sql); err != nil {
+				// A migration takes no arguments: run it as written, since
+				// a ? in it (a dollar-quoted body, a jsonb operator) is SQL.
+				if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
 					return err
 				}
 				did = true
@@ -91,35 +105,45 @@ func (d Dialect) load(set Migrations) ([]migration, error) {
 		return nil, fmt.Errorf("store: read migrations of %s: %w", set.Module, err)
 	}
 	byVersion := map[int]migration{}
-	common := map[int]bool{}
+	// seen records, per version, the kinds of file given ("" for a common
+	// file, else the dialect), over every dialect's files, so that a set is
+	// refused the same way on both engines.
+	seen := map[int]map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
 			continue
 		}
 		base := strings.TrimSuffix(name, ".sql")
-		isCommon := true
+		kind := ""
 		switch {
-		case strings.HasSuffix(base, ".sqlite"), strings.HasSuffix(base, ".postgres"):
-			isCommon = false
-			if !strings.HasSuffix(base, "."+d.String()) {
-				continue
-			}
+		case strings.HasSuffix(base, ".sqlite"):
+			kind = "sqlite"
+		case strings.HasSuffix(base, ".postgres"):
+			kind = "postgres"
 		}
 		num, _, ok := strings.Cut(base, "_")
 		version, err := strconv.Atoi(num)
 		if !ok || err != nil || version <= 0 {
 			return nil, fmt.Errorf("store: migration %s/%s: name must start with a number and _", set.Module, name)
 		}
-		if _, dup := byVersion[version]; dup || (common[version] && !isCommon) {
+		kinds := seen[version]
+		if kinds == nil {
+			kinds = map[string]bool{}
+			seen[version] = kinds
+		}
+		if kinds[kind] || (kind == "" && len(kinds) > 0) || (kind != "" && kinds[""]) {
 			return nil, fmt.Errorf("store: migration %s/%s: version %d given twice", set.Module, name, version)
+		}
+		kinds[kind] = true
+		if kind != "" && kind != d.String() {
+			continue
 		}
 		body, err := fs.ReadFile(set.FS, name)
 		if err != nil {
 			return nil, err
 		}
 		byVersion[version] = migration{version: version, name: name, sql: string(body)}
-		common[version] = isCommon
 	}
 	ms := make([]migration, 0, len(byVersion))
 	for _, m := range byVersion {

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"kompas/internal/demo"
+	"kompas/internal/platform/store"
+	"kompas/internal/platform/store/storetest"
+)
+
+// childEnv is the environment of a kompas child process: the test's own
+// without any KOMPAS_ variable (so nothing leaks in from the shell), plus
+// the re-exec switch and vars.
+func childEnv(vars ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "KOMPAS_") {
+			out = append(out, kv)
+		}
+	}
+	return append(append(out, reexecEnv+"=1"), vars...)
+}
+
+// kompasExec runs the kompas binary (this test binary re-executed) to
+// completion and returns its outcome.
+func kompasExec(t *testing.T, args ...string) outcome {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = childEnv()
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("kompas %s: %v", strings.Join(args, " "), err)
+	}
+	return outcome{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// node is a `kompas serve` child process.
+type node struct {
+	cmd  *exec.Cmd
+	log  *lockedBuffer
+	done chan struct{}
+	err  error
+	base string
+}
+
+func startNode(t *testing.T, dbURL string) *node {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--db", dbURL, "--addr", "127.0.0.1:0")
+	cmd.Env = childEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Drain the log for as long as the process runs.
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			fmt.Fprintln(n.log, sc.Text())
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	go func() {
+		<-drained
+		n.err = cmd.Wait()
+		close(n.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-n.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-n.done
+		}
+	})
+	n.base = "http://" + readyAddr(t, n.log.String, n.done)
+	return n
+}
+
+// stop sends SIGTERM and waits for a graceful exit.
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	select {
+	case <-n.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("node did not stop within 30 s of SIGTERM:\n%s", n.log.String())
+	}
+	if n.err != nil {
+		t.Errorf("node exited with %v after SIGTERM, want 0:\n%s", n.err, n.log.String())
+	}
+	if !strings.Contains(n.log.String(), `"msg":"shutting down"`) {
+		t.Errorf("node did not log a graceful shutdown:\n%s", n.log.String())
+	}
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := http.Get(base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/readyz never answered 200 (last: %v)", base, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTwoServeProcessesOneChain is the proof the issue asks for: two
+// `kompas serve` processes writing to one PostgreSQL at once still leave one
+// valid audit chain, and `kompas audit verify` finds a tampered event.
+func TestTwoServeProcessesOneChain(t *testing.T) {
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skipf("two-process test skipped: it needs PostgreSQL; set %s=postgres://user@127.0.0.1:5432/db?sslmode=disable to run it", storetest.PostgresEnv)
+	}
+	const (
+		password = "two-nodes-password"
+		workers  = 4  // concurrent clients per node
+		each     = 25 // initiatives per client: 100 per node
+	)
+	u := storetest.URL(t, "postgres")
+	if o := kompasExec(t, "migrate", "--db", u); o.code != 0 || !strings.Contains(o.stdout, "applied audit/") {
+		t.Fatalf("migrate: %s", o)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := demo.Load(ctx, db, password); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	eventsBefore := count(`SELECT COUNT(*) FROM audit_events`)
+	initiativesBefore := count(`SELECT COUNT(*) FROM initiatives`)
+
+	nodes := []*node{startNode(t, u), startNode(t, u)}
+	if nodes[0].base == nodes[1].base {
+		t.Fatalf("both nodes on %s", nodes[0].base)
+	}
+	tokens := make([]string, len(nodes))
+	for i, n := range nodes {
+		waitReady(t, n.base)
+		tokens[i] = login(t, n.base, "policy@mfa.example", password)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(nodes)*workers*each)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i, n := range nodes {
+		for w := range workers {
+			wg.Go(func() {
+				for k := range each {
+					body := fmt.Sprintf(`{"title":"node %d worker %d item %d","kind":"project","status":"active","objectives":[1]}`, i, w, k)
+					req, _ := http.NewRequest("POST", n.base+"/api/v1/initiatives", strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer "+tokens[i])
+					res, err := client.Do(req)
+					if err != nil {
+						errs <- err
+						return
+					}
+					b, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusCreated {
+						errs <- fmt.Errorf("node %d: %d %s", i, res.StatusCode, b)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, n := range nodes {
+		n.stop(t)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	writes := len(nodes) * workers * each
+	if got := count(`SELECT COUNT(*) FROM initiatives`) - initiativesBefore; got != writes {
+		t.Errorf("%d initiatives added, want %d", got, writes)
+	}
+	created := count(`SELECT COUNT(*) FROM audit_events WHERE action = ? AND object_type = ? AND actor = ?`, "create", "initiative", "policy@mfa.example")
+	if created != writes {
+		t.Errorf("%d create events, want %d", created, writes)
+	}
+	total := count(`SELECT COUNT(*) FROM audit_events`)
+	if total-eventsBefore < writes {
+		t.Errorf("%d new events for %d writes", total-eventsBefore, writes)
+	}
+
+	ok := kompasExec(t, "audit", "verify", "--db", u)
+	if ok.code != 0 {
+		t.Fatalf("audit verify after two nodes: %s", ok)
+	}
+	m := regexp.MustCompile(`audit chain intact: (\d+) events`).FindStringSubmatch(ok.stdout)
+	if m == nil {
+		t.Fatalf("audit verify printed %q", ok.stdout)
+	}
+	if n, _ := strconv.Atoi(m[1]); n != total || n < writes {
+		t.Errorf("verified %d events; the table holds %d, the writes were %d", n, total, writes)
+	}
+
+	// Tamper with one event in the middle of the concurrent stretch.
+	var id int64
+	if err := db.QueryRow(ctx, `SELECT id FROM audit_events WHERE action = ? AND object_type = ? ORDER BY id LIMIT 1 OFFSET ?`, "create", "initiative", writes/2).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE audit_events SET detail = 'forged' WHERE id = ?`, id); err == nil {
+		t.Fatal("the database let an audit event be changed with the trigger in place")
+	}
+	dropAuditTrigger(t, db)
+	if _, err := db.Exec(ctx, `UPDATE audit_events SET detail = 'forged' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	bad := kompasExec(t, "audit", "verify", "--db", u)
+	if bad.code != 1 {
+		t.Errorf("audit verify after tampering exit %d, want 1\n%s", bad.code, bad)
+	}
+	if want := fmt.Sprintf("event %d:", id); !strings.Contains(bad.stderr, want) {
+		t.Errorf("audit verify does not name event %d:\n%s", id, bad)
+	}
+}
