@@ -72,11 +72,13 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, e *env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if len(args) == 0 {
+		// Used wrongly: the help goes to standard error with exit 2.
+		_ = cmdHelp(ctx, nil, &env{stdin: e.stdin, stdout: e.stderr, stderr: e.stderr, getenv: e.getenv})
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		_ = cmdHelp(ctx, nil, e)
-		if len(args) == 0 {
-			return exitUsage
-		}
 		return 0
 	}
 	for _, c := range commands {

@@ -1,12 +1,14 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
 	"kompas/internal/app/apptest"
+	"kompas/internal/platform/auth"
 )
 
 // TestOpenAPIMatchesRoutes keeps the OpenAPI document true to the server:
@@ -34,9 +36,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			documented[strings.ToUpper(method)+" "+path] = true
 			concrete := param.ReplaceAllString(path, "1")
 			// Unauthenticated calls are enough: a routed pattern answers 401
-			// (or 2xx for public ones), an unrouted one 404 or 405 from the mux.
+			// (or 2xx for public ones) before it looks the id up; an unrouted
+			// one gets the API fallback's 404 or 405.
 			r := e.Do(strings.ToUpper(method), concrete, "", nil)
-			if r.Status == http.StatusNotFound && !strings.Contains(string(r.Body), "problem") && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
+			if r.Status == http.StatusNotFound {
 				t.Errorf("%s %s is documented but not routed (404)", method, path)
 			}
 			if r.Status == http.StatusMethodNotAllowed {
@@ -50,7 +53,40 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("route %s is served but not documented", key)
 		}
 	}
+	// The fallback answers unknown API paths and methods with problem JSON.
+	if r := e.Do("GET", "/api/v1/no-such-thing", "", nil); r.Status != http.StatusNotFound || r.Problem().Status != http.StatusNotFound {
+		t.Errorf("unknown API path: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do("PATCH", "/api/v1/initiatives", "", nil); r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, POST" {
+		t.Errorf("wrong method: %d Allow=%q %s", r.Status, r.Header.Get("Allow"), r.Body)
+	} else if r.Problem().Status != http.StatusMethodNotAllowed {
+		t.Errorf("405 is not problem JSON")
+	}
 	if len(documented) < 15 {
 		t.Errorf("only %d operations documented", len(documented))
 	}
+}
+
+// TestLogoutRevokesAPIToken: logging out with a long-lived API token revokes
+// it, and logging out with a session token ends the session.
+func TestLogoutRevokesAPIToken(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		svc := &auth.Service{DB: e.DB}
+		tok, err := svc.CreateToken(context.Background(), nil, "analyst@dtm.example", "script", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		session := e.Token("analyst@dtm.example")
+		for _, secret := range []string{tok, session} {
+			if r := e.Do("GET", "/api/v1/me", secret, nil); r.Status != http.StatusOK {
+				t.Fatalf("me before logout: %d", r.Status)
+			}
+			if r := e.Do("POST", "/api/v1/auth/logout", secret, nil); r.Status != http.StatusNoContent {
+				t.Fatalf("logout: %d %s", r.Status, r.Body)
+			}
+			if r := e.Do("GET", "/api/v1/me", secret, nil); r.Status != http.StatusUnauthorized {
+				t.Errorf("me after logout with %s…: %d, want 401", secret[:3], r.Status)
+			}
+		}
+	})
 }

@@ -39,7 +39,7 @@ func Register(srv *web.Server, svc *Service) *Handlers {
 	srv.Handle("POST /logout", h.logoutForm)
 	srv.API("POST /api/v1/auth/login", web.Op{Summary: "Sign in; returns a bearer token valid for 12 hours", Tags: []string{"auth"}, Public: true,
 		Request: LoginRequest{}, Response: LoginResponse{}}, h.apiLogin)
-	srv.API("POST /api/v1/auth/logout", web.Op{Summary: "End the session of the bearer token used", Tags: []string{"auth"}, Status: http.StatusNoContent}, h.apiLogout)
+	srv.API("POST /api/v1/auth/logout", web.Op{Summary: "End the session of the bearer token used (an API token is revoked)", Tags: []string{"auth"}, Status: http.StatusNoContent}, h.apiLogout)
 	srv.API("GET /api/v1/me", web.Op{Summary: "Who the caller is", Tags: []string{"auth"}, Response: Me{}}, h.apiMe)
 	return h
 }
@@ -146,7 +146,7 @@ func (h *Handlers) logoutForm(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.srv.Secure || r.TLS != nil})
 	return h.srv.Redirect(w, r, "/login", "You are signed out.")
 }
 
@@ -189,10 +189,13 @@ func (h *Handlers) apiLogout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p.Via == "session" {
-		if err := h.Svc.Logout(r.Context(), p, secret(r)); err != nil {
+	// A session ends; a long-lived API token used to log out is revoked.
+	if p.Via == "token" {
+		if err := h.Svc.RevokeToken(r.Context(), p, secret(r)); err != nil {
 			return err
 		}
+	} else if err := h.Svc.Logout(r.Context(), p, secret(r)); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

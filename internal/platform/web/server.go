@@ -122,6 +122,7 @@ func NewServer(log *slog.Logger) *Server {
 		Route{Method: "GET", Path: "/healthz", Op: Op{Summary: "Liveness: 200 while the process serves", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
 		Route{Method: "GET", Path: "/readyz", Op: Op{Summary: "Readiness: 200 when the database answers, 503 otherwise", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
 	)
+	s.mux.Handle("/api/", s.adapt(s.apiFallback, DefaultBodyLimit))
 	s.mux.Handle("GET /api/v1/openapi.json", s.adapt(s.serveOpenAPI, 0))
 	s.routes = append(s.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Op: Op{Summary: "This OpenAPI 3.1 document", Tags: []string{"operations"}, Public: true}})
 	return s
@@ -220,6 +221,24 @@ func (s *Server) adapt(h HandlerFunc, limit int64) http.Handler {
 			s.Error(w, r, err)
 		}
 	})
+}
+
+// apiFallback answers API requests no route matched with problem JSON: 405
+// naming the allowed methods when the path exists, 404 otherwise.
+func (s *Server) apiFallback(w http.ResponseWriter, r *http.Request) error {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		return &Error{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: "This address answers " + strings.Join(allowed, ", ") + "."}
+	}
+	return NotFound("API endpoint")
 }
 
 // IsAPI reports whether r is for the JSON API.
