@@ -26,14 +26,27 @@ var (
 // the list. XK (Kosovo, user-assigned but used by the EU and IOM) is kept.
 var withdrawn = map[string]bool{"AN": true, "YU": true}
 
+// renamed gives the current ISO 3166-1 English short name where the list
+// still carries an old one.
+var renamed = map[string]string{
+	"LY": "Libya",
+	"SZ": "Eswatini",
+	"CV": "Cabo Verde",
+	"PS": "Palestine, State of",
+}
+
 func init() {
 	for _, c := range countries.All() {
 		code := c.Alpha2()
 		if len(code) != 2 || code != strings.ToUpper(code) || withdrawn[code] {
 			continue
 		}
-		byCode[code] = c.String()
-		all = append(all, Country{Code: code, Name: c.String()})
+		name := c.String()
+		if n, ok := renamed[code]; ok {
+			name = n
+		}
+		byCode[code] = name
+		all = append(all, Country{Code: code, Name: name})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 }

@@ -77,3 +77,11 @@ func TestAll(t *testing.T) {
 		t.Error("All() exposes its backing array")
 	}
 }
+
+func TestCurrentNames(t *testing.T) {
+	for code, want := range map[string]string{"LY": "Libya", "SZ": "Eswatini", "NL": "Netherlands", "NE": "Niger"} {
+		if got := geo.Name(code); got != want {
+			t.Errorf("Name(%s) = %q, want %q", code, got, want)
+		}
+	}
+}
