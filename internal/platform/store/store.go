@@ -198,6 +198,13 @@ func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return tx.tx.ExecContext(ctx, tx.dialect.Rebind(query), args...)
 }
 
+// Prepare makes a statement to run many times inside the transaction; it
+// is closed when the transaction ends. (Bulk writers use it: SQLite and
+// PostgreSQL then parse the statement once, not once a row.)
+func (tx *Tx) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	return tx.tx.PrepareContext(ctx, tx.dialect.Rebind(query))
+}
+
 // InsertID runs an INSERT … RETURNING id (both engines accept RETURNING) and
 // gives back the new id.
 func (tx *Tx) InsertID(ctx context.Context, query string, args ...any) (int64, error) {

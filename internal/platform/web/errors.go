@@ -60,8 +60,21 @@ func (e *Error) Is(target error) bool {
 }
 
 // Invalid is a 422: the input was well-formed but breaks a rule.
+// At most MaxFieldErrors are listed, so a hostile body cannot make the answer
+// larger than itself.
 func Invalid(fields ...FieldError) *Error {
-	return &Error{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Some fields need correcting.", Fields: fields}
+	return &Error{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Some fields need correcting.", Fields: capFields(fields)}
+}
+
+// MaxFieldErrors bounds the field errors one answer lists.
+const MaxFieldErrors = 100
+
+func capFields(fields []FieldError) []FieldError {
+	if len(fields) <= MaxFieldErrors {
+		return fields
+	}
+	out := append([]FieldError(nil), fields[:MaxFieldErrors]...)
+	return append(out, FieldError{Field: "", Message: fmt.Sprintf("and %d more problems not listed", len(fields)-MaxFieldErrors)})
 }
 
 // BadRequest is a 400: the input could not be read at all.

@@ -86,7 +86,8 @@ func baseFuncs() template.FuncMap {
 }
 
 // Templates parses every *.html page in pages (nil for the kernel's own),
-// each with the layout and partials. extra adds module template functions.
+// each with the layout, the kernel's partials and the module's _*.html
+// partials. extra adds module template functions.
 func (s *Server) Templates(pages fs.FS, extra ...template.FuncMap) *Templates {
 	funcs := baseFuncs()
 	for _, m := range extra {
@@ -95,6 +96,13 @@ func (s *Server) Templates(pages fs.FS, extra ...template.FuncMap) *Templates {
 		}
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(baseTemplates, "templates/layout.html", "templates/partials.html"))
+	// A module's files named _*.html are its own partials, shared by its
+	// pages and not pages themselves.
+	if pages != nil {
+		if partials, _ := fs.Glob(pages, "_*.html"); len(partials) > 0 {
+			base = template.Must(base.ParseFS(pages, partials...))
+		}
+	}
 	t := &Templates{s: s, pages: map[string]*template.Template{}}
 	add := func(fsys fs.FS, pattern string) {
 		names, err := fs.Glob(fsys, pattern)
@@ -102,6 +110,9 @@ func (s *Server) Templates(pages fs.FS, extra ...template.FuncMap) *Templates {
 			panic(err)
 		}
 		for _, name := range names {
+			if strings.HasPrefix(path.Base(name), "_") {
+				continue
+			}
 			p := template.Must(base.Clone())
 			template.Must(p.ParseFS(fsys, name))
 			t.pages[path.Base(name)] = p
