@@ -156,8 +156,8 @@ func TestCreateInitiativeInBrowser(t *testing.T) {
 
 	// It is in the register, found by a word of its title.
 	b.open("/initiatives?q=" + word)
-	if n := b.text("#result-count"); n != "1 initiative" {
-		t.Errorf("register search for %s: %q, want 1 initiative", word, n)
+	if n := b.text("#result-count"); n != "1 initiative, best matches first" {
+		t.Errorf("register search for %s: %q, want 1 initiative, best matches first", word, n)
 	}
 	if link := b.text("main table tbody tr td a"); link != title {
 		t.Errorf("register search for %s lists %q, want %q", word, link, title)

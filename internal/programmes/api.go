@@ -1,6 +1,7 @@
 package programmes
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -42,7 +43,7 @@ func (h *Handlers) registerAPI() {
 	h.srv.API("GET /api/v1/money", web.Op{Summary: "Budgets summed by objective, partner or country", Tags: tags, Roles: readers,
 		Query: []web.Param{{Name: "by", Description: "objective, partner or country"}}, Response: []MoneyRow{}}, h.apiMoney)
 	h.srv.API("GET /api/v1/exports/initiatives", web.Op{Summary: "All initiatives matching the filters as CSV", Tags: tags, Roles: readers, Query: filterParams, Produces: []string{"text/csv"}}, h.exportCSV)
-	h.srv.APIWithLimit("POST /api/v1/imports/initiatives", maxImport, web.Op{Summary: "Import initiatives from CSV (text/csv body): all rows or none", Tags: tags, Roles: writers, Response: ImportResult{}}, h.apiImport)
+	h.srv.APIWithLimit("POST /api/v1/imports/initiatives", maxImport, web.Op{Summary: "Import initiatives from CSV (text/csv body) or XLSX (the workbook media type): all rows or none", Tags: tags, Roles: writers, Response: ImportResult{}}, h.apiImport)
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -137,10 +138,29 @@ func (h *Handlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := canEdit(p, cur); err != nil {
 		return err
 	}
-	var in Input
-	if err := web.DecodeJSON(r, &in); err != nil {
+	// A client may send back what GET gave it: the read-only fields are
+	// accepted and ignored, but a different id is refused.
+	var body struct {
+		Input
+		ID        int64           `json:"id"`
+		Owner     json.RawMessage `json:"owner"`
+		LeadName  json.RawMessage `json:"lead_name"`
+		CreatedAt json.RawMessage `json:"created_at"`
+		UpdatedAt json.RawMessage `json:"updated_at"`
+	}
+	if err := web.DecodeJSON(r, &body); err != nil {
+		// Field paths of the embedded Input start with its type name.
+		if e, ok := err.(*web.Error); ok {
+			for i := range e.Fields {
+				e.Fields[i].Field = strings.TrimPrefix(e.Fields[i].Field, "Input.")
+			}
+		}
 		return err
 	}
+	if body.ID != 0 && body.ID != id {
+		return web.Invalid(web.FieldError{Field: "id", Message: fmt.Sprintf("is %d but the address is for initiative %d", body.ID, id)})
+	}
+	in := body.Input
 	v, err := ifMatch(r)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package programmes
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -28,16 +29,25 @@ const maxImport = 20 << 20
 // maxImportRows bounds one import.
 const maxImportRows = 50_000
 
+// needsQuote reports whether a spreadsheet would run s as a formula, or s
+// only looks like a cell spreadsheetSafe quoted (apostrophes before a
+// formula character), so that unsafeCell(spreadsheetSafe(s)) == s always.
+func needsQuote(s string) bool {
+	s = strings.TrimLeft(s, "'")
+	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
+}
+
 // spreadsheetSafe defuses cells a spreadsheet would run as a formula.
 func spreadsheetSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if needsQuote(s) {
 		return "'" + s
 	}
 	return s
 }
 
+// unsafeCell undoes spreadsheetSafe.
 func unsafeCell(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+	if strings.HasPrefix(s, "'") && needsQuote(s[1:]) {
 		return s[1:]
 	}
 	return s
@@ -103,7 +113,13 @@ func splitList(s string) []string {
 // ParseCSV reads an import file. Errors name the line and column; the
 // caller imports nothing when there are any.
 func ParseCSV(r io.Reader) ([]CSVRow, []web.FieldError, error) {
-	cr := csv.NewReader(r)
+	// A byte order mark (as spreadsheets write) goes, even before a quoted
+	// first header cell.
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	header, err := cr.Read()
@@ -136,10 +152,12 @@ func ParseCSV(r io.Reader) ([]CSVRow, []web.FieldError, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return nil, nil, web.BadRequest(fmt.Sprintf("The CSV file could not be read at line %d: %v", line, err))
+			// The error names its own line; FieldPos would panic on a
+			// record that ended before its first field did.
+			return nil, nil, web.BadRequest(fmt.Sprintf("The CSV file could not be read: %v", err))
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rows) >= maxImportRows {
 			return nil, nil, web.BadRequest(fmt.Sprintf("The CSV file has more than %d rows; split it.", maxImportRows))
 		}
@@ -271,20 +289,9 @@ func (r *Register) ImportCSV(ctx context.Context, p *auth.Principal, rd io.Reade
 	return res, nil
 }
 
-// exportAll pages through every initiative matching f.
+// exportAll is every initiative matching f, for the exports.
 func (r *Register) exportAll(ctx context.Context, f Filter) ([]*Initiative, error) {
-	f.PerPage = MaxPerPage
-	var all []*Initiative
-	for f.Page = 1; ; f.Page++ {
-		page, err := r.List(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page.Items...)
-		if len(all) >= page.Total || len(page.Items) == 0 {
-			return all, nil
-		}
-	}
+	return r.All(ctx, f)
 }
 
 func (h *Handlers) exportCSV(w http.ResponseWriter, r *http.Request) error {
@@ -309,8 +316,12 @@ func (h *Handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
-		return web.BadRequest("Send the CSV file as the body with Content-Type: text/csv.")
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	if strings.HasPrefix(ct, XLSXType) {
+		return h.apiImportXLSX(w, r)
+	}
+	if !strings.HasPrefix(ct, "text/csv") {
+		return web.BadRequest("Send the file as the body with Content-Type: text/csv or " + XLSXType + ".")
 	}
 	res, err := h.Reg.ImportCSV(r.Context(), p, r.Body)
 	if err != nil {

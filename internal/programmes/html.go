@@ -65,10 +65,11 @@ func NewHandlers(srv *web.Server, reg *Register) *Handlers {
 	srv.Handle("POST /initiatives/{id}/delete", h.deleteForm)
 	srv.Handle("GET /initiatives/export.csv", h.exportCSV)
 	srv.Handle("GET /initiatives/import", h.importPage)
-	srv.HandleUpload("POST /initiatives/import", maxImport+(1<<20), h.importForm)
+	srv.HandleUpload("POST /initiatives/import", maxImport+(1<<20), h.importUploadForm)
 	srv.Handle("GET /coverage", h.coveragePage)
 	srv.Handle("GET /money", h.moneyPage)
 	h.registerAPI()
+	h.registerXLSX()
 	return h
 }
 
@@ -176,12 +177,12 @@ func valuesOf(it *Initiative) url.Values {
 	}
 	var lines []string
 	for _, res := range it.Results {
-		lines = append(lines, strings.Join([]string{res.Indicator, string(res.Value), res.Unit, res.Date, res.Source}, " | "))
+		lines = append(lines, joinFields(res.Indicator, string(res.Value), res.Unit, res.Date, res.Source))
 	}
 	v.Set("results", strings.Join(lines, "\n"))
 	lines = nil
 	for _, s := range it.Sources {
-		lines = append(lines, s.Title+" | "+s.URL)
+		lines = append(lines, joinFields(s.Title, s.URL))
 	}
 	v.Set("sources", strings.Join(lines, "\n"))
 	return v
@@ -227,7 +228,7 @@ func inputOf(v url.Values) (Input, []web.FieldError) {
 		in.Budget = &Money{Amount: json.Number(strings.ReplaceAll(a, ",", "")), Currency: c}
 	}
 	for i, line := range nonEmptyLines(v.Get("results")) {
-		parts := strings.Split(line, "|")
+		parts := splitFields(line)
 		if len(parts) < 2 || len(parts) > 5 {
 			errs = append(errs, web.FieldError{Field: fmt.Sprintf("results[%d]", i), Message: "write each result as: indicator | value | unit | date | source"})
 			continue
@@ -238,14 +239,50 @@ func inputOf(v url.Values) (Input, []web.FieldError) {
 		in.Results = append(in.Results, Result{Indicator: parts[0], Value: Value(strings.TrimSpace(parts[1])), Unit: parts[2], Date: strings.TrimSpace(parts[3]), Source: parts[4]})
 	}
 	for i, line := range nonEmptyLines(v.Get("sources")) {
-		title, u, _ := strings.Cut(line, "|")
-		if strings.TrimSpace(title) == "" {
+		parts := splitFields(line)
+		if strings.TrimSpace(parts[0]) == "" || len(parts) > 2 {
 			errs = append(errs, web.FieldError{Field: fmt.Sprintf("sources[%d]", i), Message: "write each source as: title | address"})
 			continue
 		}
-		in.Sources = append(in.Sources, Source{Title: title, URL: strings.TrimSpace(u)})
+		u := ""
+		if len(parts) == 2 {
+			u = strings.TrimSpace(parts[1])
+		}
+		in.Sources = append(in.Sources, Source{Title: parts[0], URL: u})
 	}
 	return in, errs
+}
+
+// fieldEscaper writes a field of the results and sources boxes so that a
+// "|" inside it is not taken for the separator.
+var fieldEscaper = strings.NewReplacer(`\`, `\\`, `|`, `\|`)
+
+func joinFields(fields ...string) string {
+	for i, f := range fields {
+		fields[i] = fieldEscaper.Replace(f)
+	}
+	return strings.Join(fields, " | ")
+}
+
+// splitFields splits a line of the results or sources box at each "|" that
+// is not written as "\|" ("\\" is a backslash; any other backslash is
+// itself).
+func splitFields(line string) []string {
+	var parts []string
+	var b strings.Builder
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '\\' && i+1 < len(line) && (line[i+1] == '|' || line[i+1] == '\\'):
+			b.WriteByte(line[i+1])
+			i++
+		case c == '|':
+			parts = append(parts, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return append(parts, b.String())
 }
 
 func nonEmptyLines(s string) []string {
@@ -457,8 +494,8 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 			}
 			form.Values.Set("version", strconv.Itoa(cur.Version))
 			form.Errors = []web.FieldError{{Field: "version", Message: "someone else changed this initiative while you were editing"}}
-			msg := fmt.Sprintf("%s changed this initiative on %s (now version %d). Your changes are below and have not been saved. Compare with the current version, then save again to replace it.",
-				cur.CreatedBy, cur.UpdatedAt.Format("2 Jan 2006 15:04 MST"), cur.Version)
+			msg := fmt.Sprintf("Someone else changed this initiative on %s (now version %d). Your changes are below and have not been saved. Compare with the current version, then save again to replace it.",
+				cur.UpdatedAt.UTC().Format("2 Jan 2006 15:04 MST"), cur.Version)
 			return h.renderForm(w, r, http.StatusConflict, form, it.ID, msg)
 		}
 		return err

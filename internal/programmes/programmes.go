@@ -6,6 +6,7 @@
 package programmes
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"math/big"
 	"net/url"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -82,6 +84,41 @@ type Money struct {
 	Currency string      `json:"currency" required:"true"`
 }
 
+// UnmarshalJSON reads the amount from a JSON number or string. A string that
+// is not a decimal number is kept as it is, so that validation names the
+// field ("budget.amount") instead of the decoder refusing the whole body
+// without saying where. Unknown fields are refused as the API's decoder
+// refuses them elsewhere.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return &json.UnmarshalTypeError{Value: jsonKindOf(b), Type: reflect.TypeOf(map[string]any{})}
+	}
+	var out Money
+	for k, v := range raw {
+		switch k {
+		case "amount":
+			var n json.Number
+			var s string
+			if err := json.Unmarshal(v, &n); err == nil && jsonKindOf(v) == "number" {
+				out.Amount = n
+			} else if err := json.Unmarshal(v, &s); err == nil && jsonKindOf(v) == "string" {
+				out.Amount = json.Number(s)
+			} else if jsonKindOf(v) != "null" {
+				return &json.UnmarshalTypeError{Value: jsonKindOf(v), Type: reflect.TypeOf(""), Field: "amount"}
+			}
+		case "currency":
+			if err := json.Unmarshal(v, &out.Currency); err != nil {
+				return &json.UnmarshalTypeError{Value: jsonKindOf(v), Type: reflect.TypeOf(""), Field: "currency"}
+			}
+		default:
+			return fmt.Errorf("json: unknown field %q", "budget."+k)
+		}
+	}
+	*m = out
+	return nil
+}
+
 // Result is one measured outcome.
 type Result struct {
 	Indicator string `json:"indicator" required:"true"`
@@ -104,10 +141,29 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeOf("")}
+		return &json.UnmarshalTypeError{Value: jsonKindOf(b), Type: reflect.TypeOf("")}
 	}
 	*v = Value(s)
 	return nil
+}
+
+// jsonKindOf names the kind of a JSON value for an error message.
+func jsonKindOf(b []byte) string {
+	switch b = bytes.TrimSpace(b); {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == '"':
+		return "string"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	case b[0] == 'n':
+		return "null"
+	}
+	return "number"
 }
 
 // MarshalJSON writes a number when the value is numeric.
@@ -190,8 +246,10 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 	bad := func(field, msg string, args ...any) {
 		errs = append(errs, web.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
 	}
+	in = copyLists(in)
 	text := func(field string, s *string, required bool, max int) {
-		*s = strings.TrimSpace(*s)
+		*s = strings.TrimSpace(newlines.Replace(*s))
+		multiline := field == "summary"
 		switch {
 		case !utf8.ValidString(*s):
 			bad(field, "must be valid UTF-8 text")
@@ -201,12 +259,19 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 			bad(field, "must be at most %d characters (it has %d)", max, utf8.RuneCountInString(*s))
 		case strings.ContainsAny(*s, "\x00"):
 			bad(field, "must not contain NUL characters")
+		case !multiline && strings.Contains(*s, "\n"):
+			// A one-line input in the form would drop the break, and the
+			// form's results and sources boxes take one entry a line.
+			bad(field, "must be on one line")
 		}
 	}
 	text("title", &in.Title, true, maxTitle)
 	text("summary", &in.Summary, false, maxSummary)
 	text("report_section", &in.ReportSection, false, maxShortText)
-	in.Lead = strings.TrimSpace(in.Lead)
+	in.Lead = strings.ToLower(strings.TrimSpace(in.Lead))
+	if in.Lead != "" && !isSlug(in.Lead) {
+		bad("lead", "no organisation %q is known", truncate(in.Lead, 64))
+	}
 	if !oneOf(in.Kind, Kinds) {
 		bad("kind", "must be one of %s", strings.Join(Kinds, ", "))
 	}
@@ -252,6 +317,11 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 	for i := range in.Regions {
 		r := in.Regions[i]
 		text(fmt.Sprintf("regions[%d]", i), &r, true, maxRegionText)
+		if strings.Contains(r, ";") {
+			// The CSV file and the form separate regions with semicolons.
+			bad(fmt.Sprintf("regions[%d]", i), "must not contain a semicolon; give each region on its own")
+			continue
+		}
 		if r != "" && !seen[r] {
 			seen[r] = true
 			regions = append(regions, r)
@@ -307,10 +377,12 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 	seen = map[string]bool{}
 	for i := range in.Partners {
 		p := &in.Partners[i]
-		p.Org = strings.TrimSpace(p.Org)
+		p.Org = strings.ToLower(strings.TrimSpace(p.Org))
 		p.Name = ""
 		if p.Org == "" {
 			bad(fmt.Sprintf("partners[%d].org", i), "is required")
+		} else if !isSlug(p.Org) {
+			bad(fmt.Sprintf("partners[%d].org", i), "no organisation %q is known", truncate(p.Org, 64))
 		}
 		if !oneOf(p.Role, PartnerRoles) {
 			bad(fmt.Sprintf("partners[%d].role", i), "must be one of %s", strings.Join(PartnerRoles, ", "))
@@ -346,9 +418,9 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 		text(f+".indicator", &r.Indicator, true, maxShortText)
 		text(f+".unit", &r.Unit, false, 50)
 		text(f+".source", &r.Source, false, maxShortText)
-		v := strings.TrimSpace(string(r.Value))
-		r.Value = Value(v)
+		v := string(r.Value)
 		text(f+".value", &v, true, 100)
+		r.Value = Value(v)
 		r.Date = strings.TrimSpace(r.Date)
 		if _, ok := partialDate(r.Date, false); !ok {
 			bad(f+".date", "must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
@@ -364,7 +436,7 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 		s.URL = strings.TrimSpace(s.URL)
 		if s.URL != "" {
 			u, err := url.Parse(s.URL)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s.URL) > maxURL {
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s.URL) > maxURL || !utf8.ValidString(s.URL) {
 				bad(f+".url", "must be an http or https address")
 			}
 		}
@@ -385,6 +457,38 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 	}
 	c.in = in
 	return c, errs
+}
+
+// newlines turns CRLF and CR line ends into LF, as the CSV reader would, so
+// that text survives an export and import unchanged.
+var newlines = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+// copyLists gives in its own copies of the lists validate normalises in
+// place, so that the caller's input keeps what was sent.
+func copyLists(in Input) Input {
+	in.Partners = append([]Partner(nil), in.Partners...)
+	in.Results = append([]Result(nil), in.Results...)
+	in.Sources = append([]Source(nil), in.Sources...)
+	if in.Budget != nil {
+		b := *in.Budget
+		in.Budget = &b
+	}
+	return in
+}
+
+// isSlug reports whether s can be an organisation slug: 1 to 64 of a-z, 0-9
+// and -. Anything else cannot name an organisation and never reaches SQL.
+func isSlug(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func oneOf(s string, list []string) bool {
@@ -433,6 +537,10 @@ func partialDate(s string, end bool) (string, bool) {
 	return t.Format("2006-01-02"), true
 }
 
+// decimalRE is a plain decimal number: no exponent, base prefix, digit
+// separator or fraction, which big.Rat would otherwise accept.
+var decimalRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
 // parseMinor reads a decimal amount with at most two decimals into minor
 // units, exactly.
 func parseMinor(s string) (int64, string) {
@@ -440,8 +548,11 @@ func parseMinor(s string) (int64, string) {
 	if s == "" {
 		return 0, "is required"
 	}
+	if !decimalRE.MatchString(s) {
+		return 0, "must be a decimal number such as 1500000 or 1250.50"
+	}
 	r, ok := new(big.Rat).SetString(s)
-	if !ok || strings.ContainsAny(s, "eE/") {
+	if !ok {
 		return 0, "must be a decimal number such as 1500000 or 1250.50"
 	}
 	r.Mul(r, big.NewRat(100, 1))

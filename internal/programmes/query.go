@@ -8,6 +8,10 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
 	"kompas/internal/gcm"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
@@ -15,6 +19,17 @@ import (
 )
 
 func countryName(code string) string { return geo.Name(code) }
+
+// foldDiacritics removes combining marks: "Côte d’Ivoire" becomes
+// "Cote d’Ivoire".
+func foldDiacritics(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		return s
+	}
+	return out
+}
 
 // loadLists fills the lists of each initiative with one query per list.
 func loadLists(ctx context.Context, q store.Querier, items []*Initiative) error {
@@ -162,6 +177,9 @@ func ParseFilter(v url.Values) (Filter, error) {
 	if f.Country != "" && !geo.Valid(f.Country) {
 		errs = append(errs, web.FieldError{Field: "country", Message: "must be an ISO 3166-1 alpha-2 country code"})
 	}
+	if f.Partner != "" && !isSlug(f.Partner) {
+		errs = append(errs, web.FieldError{Field: "partner", Message: "must be an organisation slug"})
+	}
 	if f.Kind != "" && !oneOf(f.Kind, Kinds) {
 		errs = append(errs, web.FieldError{Field: "kind", Message: "must be one of " + strings.Join(Kinds, ", ")})
 	}
@@ -207,8 +225,12 @@ func (f Filter) Values() url.Values {
 
 // ftsTerms turns free text into search terms: words of letters and digits
 // only (so no user text reaches the query syntax), each matched as a prefix.
+// Diacritics are removed, so that "cote" finds "Côte" and the other way
+// round on both engines (SQLite's tokenizer removes them from the index;
+// PostgreSQL's simple configuration does not, so the index text is folded
+// the same way before it is indexed).
 func ftsTerms(q string) []string {
-	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	words := strings.FieldsFunc(strings.ToLower(foldDiacritics(q)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	if len(words) > 12 {
 		words = words[:12]
 	}
@@ -219,6 +241,9 @@ func ftsTerms(q string) []string {
 // WHERE clause, its arguments, and the ORDER BY.
 type sqlParts struct {
 	join, where, order string
+	ranked             bool   // a search: ordered by relevance
+	ftsIn              string // SQLite: the search as an IN condition, for title order
+	countWhere         string // where with the list filters as IN, for the count
 	joinArgs, args     []any
 	orderArgs          []any
 }
@@ -230,6 +255,7 @@ func (f Filter) sql(d store.Dialect) sqlParts {
 	var args []any
 	sp := sqlParts{order: " ORDER BY i.title, i.id"}
 	if terms := ftsTerms(f.Query); len(terms) > 0 {
+		sp.ranked = true
 		if d == store.Postgres {
 			parts := make([]string, len(terms))
 			for i, t := range terms {
@@ -246,41 +272,53 @@ func (f Filter) sql(d store.Dialect) sqlParts {
 				parts[i] = `"` + t + `"*`
 			}
 			sp.join = " JOIN (SELECT rowid AS fts_id, bm25(initiatives_fts, 5.0, 1.0) AS fts_score FROM initiatives_fts WHERE initiatives_fts MATCH ?) fts ON fts.fts_id = i.id"
+			sp.ftsIn = "i.id IN (SELECT rowid FROM initiatives_fts WHERE initiatives_fts MATCH ?)"
 			sp.joinArgs = []any{strings.Join(parts, " ")}
 			sp.order = " ORDER BY fts.fts_score, i.title, i.id"
 		}
 	}
+	// A list filter is an EXISTS for the page, so that the page query can
+	// walk the title index and stop after one page, and an IN for the
+	// count, which then reads only the matching ids from the list's own
+	// index: SQLite runs an EXISTS as a correlated probe of every initiative.
+	countConds := append([]string(nil), conds...)
+	list := func(from, cond string, arg any) {
+		conds = append(conds, "EXISTS (SELECT 1 FROM "+from+" WHERE x.initiative_id = i.id AND "+cond+")")
+		countConds = append(countConds, "i.id IN (SELECT x.initiative_id FROM "+from+" WHERE "+cond+")")
+		args = append(args, arg)
+	}
 	if f.Objective > 0 {
-		conds = append(conds, "EXISTS (SELECT 1 FROM initiative_objectives x WHERE x.initiative_id = i.id AND x.objective = ?)")
-		args = append(args, f.Objective)
+		list("initiative_objectives x", "x.objective = ?", f.Objective)
 	}
 	if f.Pillar > 0 {
-		conds = append(conds, "EXISTS (SELECT 1 FROM initiative_pillars x WHERE x.initiative_id = i.id AND x.pillar = ?)")
-		args = append(args, f.Pillar)
+		list("initiative_pillars x", "x.pillar = ?", f.Pillar)
 	}
 	if f.Country != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM initiative_countries x WHERE x.initiative_id = i.id AND x.code = ?)")
-		args = append(args, f.Country)
+		list("initiative_countries x", "x.code = ?", f.Country)
 	}
 	if f.Partner != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM initiative_partners x JOIN organisations xo ON xo.id = x.org_id WHERE x.initiative_id = i.id AND xo.slug = ?)")
-		args = append(args, f.Partner)
+		list("initiative_partners x JOIN organisations xo ON xo.id = x.org_id", "xo.slug = ?", f.Partner)
 	}
 	if f.Kind != "" {
 		conds = append(conds, "i.kind = ?")
+		countConds = append(countConds, "i.kind = ?")
 		args = append(args, f.Kind)
 	}
 	if f.Status != "" {
 		conds = append(conds, "i.status = ?")
+		countConds = append(countConds, "i.status = ?")
 		args = append(args, f.Status)
 	}
 	if f.Year > 0 {
 		y := strconv.Itoa(f.Year)
-		conds = append(conds, "(i.start_date = '' OR i.start_date <= ?) AND (i.end_date = '' OR i.end_date >= ?)")
+		c := "(i.start_date = '' OR i.start_date <= ?) AND (i.end_date = '' OR i.end_date >= ?)"
+		conds = append(conds, c)
+		countConds = append(countConds, c)
 		args = append(args, y+"-12-31", y+"-01-01")
 	}
 	if len(conds) > 0 {
 		sp.where = " WHERE " + strings.Join(conds, " AND ")
+		sp.countWhere = " WHERE " + strings.Join(countConds, " AND ")
 	}
 	sp.args = args
 	return sp
@@ -288,11 +326,22 @@ func (f Filter) sql(d store.Dialect) sqlParts {
 
 // Page is one page of a listing.
 type Page struct {
+	Order   string        `json:"order" doc:"relevance (a search with at most 5,000 matches) or title"`
 	Items   []*Initiative `json:"items"`
 	Total   int           `json:"total"`
 	Page    int           `json:"page"`
 	PerPage int           `json:"per_page"`
 }
+
+// RankedMatches is the default number of search matches up to which a
+// search is ordered by relevance. Scoring costs time in proportion to the
+// matches, so a search of common words (half the register) is ordered by
+// title instead and says so: more words or a filter bring relevance back.
+const RankedMatches = 5000
+
+// fewMatches is the count up to which List reads a page through the
+// filters' indexes (IN) rather than in title order (EXISTS).
+const fewMatches = 2000
 
 // List returns one page of initiatives matching f, by relevance when
 // searching and by title otherwise.
@@ -306,11 +355,42 @@ func (r *Register) List(ctx context.Context, f Filter) (*Page, error) {
 	sp := f.sql(r.DB.Dialect())
 	out := &Page{Items: []*Initiative{}, Page: f.Page, PerPage: f.PerPage}
 	countArgs := append(append([]any{}, sp.joinArgs...), sp.args...)
-	if err := r.DB.QueryRow(ctx, `SELECT COUNT(*) FROM initiatives i`+sp.join+sp.where, countArgs...).Scan(&out.Total); err != nil {
+	if err := r.DB.QueryRow(ctx, `SELECT COUNT(*) FROM initiatives i`+sp.join+sp.countWhere, countArgs...).Scan(&out.Total); err != nil {
 		return nil, fmt.Errorf("programmes: count: %w", err)
 	}
-	qargs := append(countArgs, sp.orderArgs...)
-	q := `SELECT ` + initiativeColumns + initiativeFrom + sp.join + sp.where + sp.order + fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, (f.Page-1)*f.PerPage)
+	out.Order = "title"
+	limit := r.RankedMatches
+	if limit <= 0 {
+		limit = RankedMatches
+	}
+	if sp.ranked && out.Total <= limit {
+		out.Order = "relevance"
+	}
+	offset := (f.Page - 1) * f.PerPage
+	if offset >= out.Total {
+		return out, nil
+	}
+	// Few matches: read them through the filters' own indexes and sort
+	// them; many: walk the title index and stop after the page.
+	where := sp.where
+	if out.Total <= fewMatches {
+		where = sp.countWhere
+	}
+	join, order, orderArgs := sp.join, sp.order, sp.orderArgs
+	if sp.ranked && out.Order == "title" {
+		order, orderArgs = " ORDER BY i.title, i.id", nil
+		if sp.ftsIn != "" {
+			// The search becomes a condition: the page walks the title index.
+			join = ""
+			if where == "" {
+				where = " WHERE " + sp.ftsIn
+			} else {
+				where = " WHERE " + sp.ftsIn + " AND " + strings.TrimPrefix(where, " WHERE ")
+			}
+		}
+	}
+	qargs := append(countArgs, orderArgs...)
+	q := `SELECT ` + initiativeColumns + initiativeFrom + join + where + order + fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, offset)
 	rows, err := r.DB.Query(ctx, q, qargs...)
 	if err != nil {
 		return nil, fmt.Errorf("programmes: list: %w", err)
@@ -331,6 +411,39 @@ func (r *Register) List(ctx context.Context, f Filter) (*Page, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// All returns every initiative matching f (its page fields are ignored) in
+// the list's order: one query for the initiatives and one per list for each
+// chunk of them, instead of a COUNT and an OFFSET page at a time.
+func (r *Register) All(ctx context.Context, f Filter) ([]*Initiative, error) {
+	sp := f.sql(r.DB.Dialect())
+	args := append(append(append([]any{}, sp.joinArgs...), sp.args...), sp.orderArgs...)
+	rows, err := r.DB.Query(ctx, `SELECT `+initiativeColumns+initiativeFrom+sp.join+sp.where+sp.order, args...)
+	if err != nil {
+		return nil, fmt.Errorf("programmes: all: %w", err)
+	}
+	var all []*Initiative
+	for rows.Next() {
+		it, err := scanInitiative(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("programmes: all: %w", err)
+		}
+		all = append(all, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("programmes: all: %w", err)
+	}
+	// Chunks keep the IN lists well under either engine's parameter limit.
+	const chunk = 500
+	for i := 0; i < len(all); i += chunk {
+		if err := loadLists(ctx, r.DB, all[i:min(i+chunk, len(all))]); err != nil {
+			return nil, err
+		}
+	}
+	return all, nil
 }
 
 // Coverage counts initiatives per objective and pillar.
@@ -398,11 +511,14 @@ func (r *Register) Money(ctx context.Context, by string) ([]MoneyRow, error) {
 		q = `SELECT CAST(x.objective AS TEXT), '', i.currency, SUM(i.budget_minor), COUNT(*) FROM initiative_objectives x JOIN initiatives i ON i.id = x.initiative_id
 			WHERE i.budget_minor IS NOT NULL GROUP BY x.objective, i.currency ORDER BY x.objective, i.currency`
 	case "partner":
-		q = `SELECT o.slug, o.name, i.currency, SUM(i.budget_minor), COUNT(DISTINCT i.id) FROM initiative_partners x JOIN initiatives i ON i.id = x.initiative_id
-			JOIN organisations o ON o.id = x.org_id WHERE i.budget_minor IS NOT NULL GROUP BY o.slug, o.name, i.currency ORDER BY 4 DESC, o.name`
+		// An organisation with two roles in one initiative (lead and
+		// funder) counts that budget once.
+		q = `SELECT o.slug, o.name, i.currency, SUM(i.budget_minor), COUNT(*) FROM (SELECT DISTINCT initiative_id, org_id FROM initiative_partners) x
+			JOIN initiatives i ON i.id = x.initiative_id JOIN organisations o ON o.id = x.org_id
+			WHERE i.budget_minor IS NOT NULL GROUP BY o.slug, o.name, i.currency ORDER BY 4 DESC, o.name, i.currency`
 	case "country":
 		q = `SELECT x.code, '', i.currency, SUM(i.budget_minor), COUNT(*) FROM initiative_countries x JOIN initiatives i ON i.id = x.initiative_id
-			WHERE i.budget_minor IS NOT NULL GROUP BY x.code, i.currency ORDER BY 4 DESC, x.code`
+			WHERE i.budget_minor IS NOT NULL GROUP BY x.code, i.currency ORDER BY 4 DESC, x.code, i.currency`
 	default:
 		return nil, web.BadRequest("Unknown grouping.", web.FieldError{Field: "by", Message: "must be objective, partner or country"})
 	}

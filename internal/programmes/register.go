@@ -21,6 +21,8 @@ import (
 // organisations it names as partners are the kernel's organisations.
 type Register struct {
 	DB *store.DB
+	// RankedMatches overrides the RankedMatches default (tests lower it).
+	RankedMatches int
 }
 
 // pillarSet returns the default framework's pillar numbers.
@@ -123,15 +125,22 @@ func (r *Register) CreateTx(ctx context.Context, tx *store.Tx, p *auth.Principal
 		return 0, err
 	}
 	now := store.FormatTime(time.Now())
+	// On PostgreSQL the search vector goes in with the row: setting it by a
+	// later UPDATE would write the row and all its index entries twice.
+	searchCol, searchVal, searchArgs := "", "", []any{}
+	if tx.Dialect() == store.Postgres {
+		searchCol, searchVal = ", search", ", "+pgSearchVector
+		searchArgs = []any{foldDiacritics(c.in.Title), foldDiacritics(searchBody(&c))}
+	}
 	id, err := tx.InsertID(ctx, `INSERT INTO initiatives (demo_key, iati_identifier, title, summary, kind, status, lead_org_id, owner_org_id,
-		start_text, end_text, start_date, end_date, budget_minor, currency, report_section, version, created_at, updated_at, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id`,
-		nullStr(opts.demoKey), nullStr(opts.iatiID), c.in.Title, c.in.Summary, c.in.Kind, c.in.Status, lead, p.OrgID,
-		c.in.Start, c.in.End, c.startDate, c.endDate, c.budgetMinor, currencyOf(c.in.Budget), c.in.ReportSection, now, now, p.Email)
+		start_text, end_text, start_date, end_date, budget_minor, currency, report_section, version, created_at, updated_at, created_by`+searchCol+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?`+searchVal+`) RETURNING id`,
+		append([]any{nullStr(opts.demoKey), nullStr(opts.iatiID), c.in.Title, c.in.Summary, c.in.Kind, c.in.Status, lead, p.OrgID,
+			c.in.Start, c.in.End, c.startDate, c.endDate, c.budgetMinor, currencyOf(c.in.Budget), c.in.ReportSection, now, now, p.Email}, searchArgs...)...)
 	if err != nil {
 		return 0, fmt.Errorf("programmes: create: %w", err)
 	}
-	if err := writeChildren(ctx, tx, id, &c, partners); err != nil {
+	if err := writeChildren(ctx, tx, id, &c, partners, true); err != nil {
 		return 0, err
 	}
 	if err := audit.Append(ctx, tx, p.Event(audit.ActionCreate, "initiative", strconv.FormatInt(id, 10), "programme register", c.in.Title)); err != nil {
@@ -154,10 +163,15 @@ func currencyOf(m *Money) string {
 	return m.Currency
 }
 
-// writeChildren replaces an initiative's lists and its search entry.
-func writeChildren(ctx context.Context, tx *store.Tx, id int64, c *clean, partnerIDs []int64) error {
+// writeChildren replaces an initiative's lists and its search entry. fresh
+// says the initiative was just inserted by CreateTx (with its search vector,
+// on PostgreSQL): there is nothing to delete first.
+func writeChildren(ctx context.Context, tx *store.Tx, id int64, c *clean, partnerIDs []int64, fresh bool) error {
 	for _, t := range []string{"initiative_partners", "initiative_countries", "initiative_regions", "initiative_objectives",
 		"initiative_principles", "initiative_pillars", "initiative_results", "initiative_sources"} {
+		if fresh {
+			break // a new initiative has no lists yet
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE initiative_id = ?`, id); err != nil {
 			return fmt.Errorf("programmes: clear %s: %w", t, err)
 		}
@@ -209,8 +223,20 @@ func writeChildren(ctx context.Context, tx *store.Tx, id int64, c *clean, partne
 			return err
 		}
 	}
+	switch {
+	case fresh && tx.Dialect() == store.Postgres:
+		return nil
+	case fresh:
+		if _, err := tx.Exec(ctx, `INSERT INTO initiatives_fts (rowid, title, body) VALUES (?, ?, ?)`, id, c.in.Title, searchBody(c)); err != nil {
+			return fmt.Errorf("programmes: index for search: %w", err)
+		}
+		return nil
+	}
 	return indexSearch(ctx, tx, id, c)
 }
+
+// pgSearchVector is initiatives.search over (title, body) on PostgreSQL.
+const pgSearchVector = `setweight(to_tsvector('simple', ?), 'A') || to_tsvector('simple', ?)`
 
 // searchBody is the text full-text search sees beyond the title.
 func searchBody(c *clean) string {
@@ -233,7 +259,7 @@ func indexSearch(ctx context.Context, tx *store.Tx, id int64, c *clean) error {
 	var err error
 	if tx.Dialect() == store.Postgres {
 		_, err = tx.Exec(ctx, `UPDATE initiatives SET search = setweight(to_tsvector('simple', ?), 'A') || to_tsvector('simple', ?) WHERE id = ?`,
-			c.in.Title, searchBody(c), id)
+			foldDiacritics(c.in.Title), foldDiacritics(searchBody(c)), id)
 	} else {
 		if _, err = tx.Exec(ctx, `DELETE FROM initiatives_fts WHERE rowid = ?`, id); err == nil {
 			_, err = tx.Exec(ctx, `INSERT INTO initiatives_fts (rowid, title, body) VALUES (?, ?, ?)`, id, c.in.Title, searchBody(c))
@@ -269,6 +295,12 @@ func (r *Register) UpdateTx(ctx context.Context, tx *store.Tx, p *auth.Principal
 	if in.Version <= 0 {
 		return web.Invalid(web.FieldError{Field: "version", Message: "is required: send the version you read, so that a concurrent change is not overwritten"})
 	}
+	if in.Version != cur.Version {
+		// Decided here as well as in the UPDATE below (which catches a
+		// change between the two), so that no version beyond the column's
+		// range ever reaches SQL.
+		return staleVersion(in.Version, cur.Version)
+	}
 	c, err := r.Check(ctx, in)
 	if err != nil {
 		return err
@@ -286,13 +318,23 @@ func (r *Register) UpdateTx(ctx context.Context, tx *store.Tx, p *auth.Principal
 		return fmt.Errorf("programmes: update %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return &web.Error{Status: 409, Title: "Conflict", Detail: fmt.Sprintf(
-			"This initiative was changed by someone else after you read it (you sent version %d; it is now at version %d). Reload it and apply your change again.", in.Version, cur.Version)}
+		return staleVersion(in.Version, 0)
 	}
-	if err := writeChildren(ctx, tx, id, &c, partners); err != nil {
+	if err := writeChildren(ctx, tx, id, &c, partners, false); err != nil {
 		return err
 	}
 	return audit.Append(ctx, tx, p.Event(audit.ActionUpdate, "initiative", strconv.FormatInt(id, 10), "programme register", fmt.Sprintf("%s (version %d)", c.in.Title, in.Version+1)))
+}
+
+// staleVersion is the 409 of an update that sent version sent; now is the
+// current version, 0 when a concurrent write makes it unknown.
+func staleVersion(sent, now int) error {
+	state := "it has changed since"
+	if now > 0 {
+		state = fmt.Sprintf("it is now at version %d", now)
+	}
+	return &web.Error{Status: 409, Title: "Conflict", Detail: fmt.Sprintf(
+		"This initiative was changed by someone else after you read it (you sent version %d; %s). Reload it and apply your change again.", sent, state)}
 }
 
 // Delete removes an initiative. version, when not zero, must be current.
