@@ -1,0 +1,325 @@
+package returns
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"kompas/internal/platform/auth"
+	"kompas/internal/platform/web"
+)
+
+// Ack answers a write to a case's records.
+type Ack struct {
+	ID  int64 `json:"id" doc:"the case"`
+	Seq int   `json:"seq,omitempty" doc:"the number of the record added"`
+}
+
+const (
+	whoCases      = "caseworkers and return officers for the cases of their programmes, counsellors of the NGO the migrant chose, the assigned reintegration partner (a projection without special-category fields); a case the caller may not see is a 404"
+	whoOfficeText = "caseworkers and return officers for the cases of their programmes"
+)
+
+func (h *Handlers) registerAPI() {
+	tags := []string{"returns"}
+	api := h.srv.API
+	api("POST /api/v1/returns/cases", web.Op{Summary: "Register a return case; 201 with id, reference and stage", Tags: tags,
+		Roles: "caseworkers, return officers (their programmes) and counsellors (migrants who chose their NGO)", Request: CreateInput{}, Response: Created{}, Status: http.StatusCreated}, h.apiCreate)
+	api("GET /api/v1/returns/cases", web.Op{Summary: "The caller's work queue, oldest in stage first; the read is audited", Tags: tags, Roles: whoCases + "; other roles 403",
+		Query: queueParams, Response: Queue{}}, h.apiQueue)
+	api("GET /api/v1/returns/cases/{id}", web.Op{Summary: "One case as the caller may see it (view full or partner); the read is audited with its purpose", Tags: tags, Roles: whoCases,
+		Response: CaseView{}}, h.apiGet)
+	api("POST /api/v1/returns/cases/{id}/transitions", web.Op{Summary: "Move a case to another stage (409 when the stage machine or a precondition refuses)", Tags: tags,
+		Roles: "depends on the move: see docs/returns.md", Request: TransitionInput{}, Response: Moved{}}, h.apiTransition)
+	api("POST /api/v1/returns/cases/{id}/consents", web.Op{Summary: "Record the migrant's consent to share data outside the intake organisation", Tags: tags,
+		Roles: whoOfficeText + ", counsellors of the chosen NGO", Request: ConsentInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiConsent)
+	api("POST /api/v1/returns/cases/{id}/counselling-org", web.Op{Summary: "Record that the migrant chose another counselling organisation (with date and reason)", Tags: tags,
+		Roles: whoOfficeText + ", counsellors of the chosen NGO", Request: ChoiceInput{}, Response: Ack{}}, h.apiChoice)
+	api("POST /api/v1/returns/cases/{id}/travel-documents", web.Op{Summary: "Request a travel document from an embassy or consulate", Tags: tags,
+		Roles: whoOfficeText, Request: TravelDocumentInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiTravelDocument)
+	api("POST /api/v1/returns/cases/{id}/travel-documents/{seq}/decision", web.Op{Summary: "Record that a travel document was issued or refused", Tags: tags,
+		Roles: whoOfficeText, Request: DecisionInput{}, Response: Ack{}}, h.apiDecision)
+	api("POST /api/v1/returns/cases/{id}/flights", web.Op{Summary: "Book a flight (an earlier booking is cancelled)", Tags: tags,
+		Roles: whoOfficeText, Request: FlightInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiFlight)
+	api("POST /api/v1/returns/cases/{id}/partner", web.Op{Summary: "Assign the reintegration partner; it must cover the country of return (422) and the migrant must have consented (409)", Tags: tags,
+		Roles: whoOfficeText, Request: PartnerInput{}, Response: Ack{}}, h.apiPartner)
+	api("POST /api/v1/returns/cases/{id}/plan", web.Op{Summary: "Write the reintegration plan (support only after departure, within the programme's cap, for at most 12 months)", Tags: tags,
+		Roles: whoOfficeText + ", the assigned partner, counsellors (needs and aspirations before departure)", Request: PlanInput{}, Response: Ack{}}, h.apiPlan)
+	api("POST /api/v1/returns/cases/{id}/deliveries", web.Op{Summary: "Record support delivered", Tags: tags,
+		Roles: whoOfficeText + ", the assigned partner", Request: DeliveryInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiDelivery)
+	api("POST /api/v1/returns/cases/{id}/visits", web.Op{Summary: "Record a monitoring visit; answers its sustainability scores (0-1)", Tags: tags,
+		Roles: whoOfficeText + ", the assigned partner", Request: VisitInput{}, Response: Visit{}, Status: http.StatusCreated}, h.apiVisit)
+	api("POST /api/v1/returns/cases/{id}/referrals", web.Op{Summary: "Refer the returnee to a service in the country of return (needs consent)", Tags: tags,
+		Roles: whoOfficeText + ", the assigned partner", Request: ReferralInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiReferral)
+	api("POST /api/v1/returns/cases/{id}/referrals/{seq}/status", web.Op{Summary: "Move a referral on: accepted or rejected, then done", Tags: tags,
+		Roles: whoOfficeText + ", the assigned partner", Request: ReferralStatusInput{}, Response: Ack{}}, h.apiReferralStatus)
+	api("GET /api/v1/returns/partners", web.Op{Summary: "Reintegration partners and the countries they cover", Tags: tags, Roles: "any signed-in user", Response: []PartnerCoverage{}}, h.apiPartners)
+	api("PUT /api/v1/returns/partners/{org}/countries", web.Op{Summary: "Declare the countries a reintegration partner covers (replaces the list)", Tags: tags,
+		Roles: "the partner itself, administrators", Request: CountriesInput{}, Response: PartnerCoverage{}}, h.apiDeclare)
+	api("GET /api/v1/returns/programmes", web.Op{Summary: "Return programmes with their budget caps and operators", Tags: tags, Roles: "any signed-in user", Response: []Programme{}}, h.apiProgrammes)
+	api("GET /api/v1/returns/indicators", web.Op{Summary: "The sustainability indicator set (default: 15 indicators, 5 per dimension)", Tags: tags, Roles: "any signed-in user",
+		Query: []web.Param{{Name: "set", Description: "indicator set code; default the default set"}}, Response: IndicatorSet{}}, h.apiIndicators)
+	api("GET /api/v1/returns/stats", web.Op{Summary: "Statistics by stage, country, counselling organisation and programme; counts under 5 suppressed", Tags: tags,
+		Roles: "any signed-in user", Response: Stats{}}, h.apiStats)
+	api("GET /api/v1/returns/export", web.Op{Summary: "The caller's queue (filters as for the list) as CSV or XLSX; audited", Tags: tags, Roles: whoOfficeText,
+		Query: append([]web.Param{{Name: "format", Description: "csv (default) or xlsx"}}, queueParams...), Produces: []string{"text/csv", xlsxType}}, h.apiExport)
+}
+
+func caseID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, web.NotFound("Case")
+	}
+	return id, nil
+}
+
+func seqParam(r *http.Request, what string) (int, error) {
+	n, err := strconv.Atoi(r.PathValue("seq"))
+	if err != nil || n <= 0 {
+		return 0, web.NotFound(what)
+	}
+	return n, nil
+}
+
+// caller returns the principal and the case id of a case route.
+func caller(r *http.Request) (*auth.Principal, int64, error) {
+	p, err := auth.Require(r.Context())
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := caseID(r)
+	return p, id, err
+}
+
+func (h *Handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.Require(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
+		return err
+	}
+	var in CreateInput
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	out, err := h.Svc.Create(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/returns/cases/%d", out.ID))
+	return web.WriteJSON(w, http.StatusCreated, out)
+}
+
+func (h *Handlers) apiQueue(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.Require(r.Context())
+	if err != nil {
+		return err
+	}
+	f, err := ParseQueueFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	q, err := h.Svc.Queue(r.Context(), p, f)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, q)
+}
+
+func (h *Handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
+	p, id, err := caller(r)
+	if err != nil {
+		return err
+	}
+	v, err := h.Svc.Case(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return web.WriteJSON(w, http.StatusOK, v)
+}
+
+func (h *Handlers) apiTransition(w http.ResponseWriter, r *http.Request) error {
+	p, id, err := caller(r)
+	if err != nil {
+		return err
+	}
+	var in TransitionInput
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	out, err := h.Svc.Transition(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, out)
+}
+
+// decodeAndDo is the shape of the record endpoints: decode the body into a
+// T, then call do.
+func decodeAndDo[T any](w http.ResponseWriter, r *http.Request, status int, do func(p *auth.Principal, id int64, in T) (any, error)) error {
+	p, id, err := caller(r)
+	if err != nil {
+		return err
+	}
+	var in T
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	out, err := do(p, id, in)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, status, out)
+}
+
+func (h *Handlers) apiConsent(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusCreated, func(p *auth.Principal, id int64, in ConsentInput) (any, error) {
+		return Ack{ID: id}, h.Svc.RecordConsent(r.Context(), p, id, in)
+	})
+}
+
+func (h *Handlers) apiChoice(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusOK, func(p *auth.Principal, id int64, in ChoiceInput) (any, error) {
+		return Ack{ID: id}, h.Svc.ChangeChoice(r.Context(), p, id, in)
+	})
+}
+
+func (h *Handlers) apiTravelDocument(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusCreated, func(p *auth.Principal, id int64, in TravelDocumentInput) (any, error) {
+		seq, err := h.Svc.RequestTravelDocument(r.Context(), p, id, in)
+		return Ack{ID: id, Seq: seq}, err
+	})
+}
+
+func (h *Handlers) apiDecision(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.Require(r.Context()); err != nil {
+		return err
+	}
+	seq, err := seqParam(r, "Travel document")
+	if err != nil {
+		return err
+	}
+	return decodeAndDo(w, r, http.StatusOK, func(p *auth.Principal, id int64, in DecisionInput) (any, error) {
+		return Ack{ID: id, Seq: seq}, h.Svc.DecideTravelDocument(r.Context(), p, id, seq, in)
+	})
+}
+
+func (h *Handlers) apiFlight(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusCreated, func(p *auth.Principal, id int64, in FlightInput) (any, error) {
+		seq, err := h.Svc.BookFlight(r.Context(), p, id, in)
+		return Ack{ID: id, Seq: seq}, err
+	})
+}
+
+func (h *Handlers) apiPartner(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusOK, func(p *auth.Principal, id int64, in PartnerInput) (any, error) {
+		return Ack{ID: id}, h.Svc.AssignPartner(r.Context(), p, id, in)
+	})
+}
+
+func (h *Handlers) apiPlan(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusOK, func(p *auth.Principal, id int64, in PlanInput) (any, error) {
+		return Ack{ID: id}, h.Svc.SavePlan(r.Context(), p, id, in)
+	})
+}
+
+func (h *Handlers) apiDelivery(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusCreated, func(p *auth.Principal, id int64, in DeliveryInput) (any, error) {
+		seq, err := h.Svc.RecordDelivery(r.Context(), p, id, in)
+		return Ack{ID: id, Seq: seq}, err
+	})
+}
+
+func (h *Handlers) apiVisit(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusCreated, func(p *auth.Principal, id int64, in VisitInput) (any, error) {
+		return h.Svc.RecordVisit(r.Context(), p, id, in)
+	})
+}
+
+func (h *Handlers) apiReferral(w http.ResponseWriter, r *http.Request) error {
+	return decodeAndDo(w, r, http.StatusCreated, func(p *auth.Principal, id int64, in ReferralInput) (any, error) {
+		seq, err := h.Svc.SendReferral(r.Context(), p, id, in)
+		return Ack{ID: id, Seq: seq}, err
+	})
+}
+
+func (h *Handlers) apiReferralStatus(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.Require(r.Context()); err != nil {
+		return err
+	}
+	seq, err := seqParam(r, "Referral")
+	if err != nil {
+		return err
+	}
+	return decodeAndDo(w, r, http.StatusOK, func(p *auth.Principal, id int64, in ReferralStatusInput) (any, error) {
+		return Ack{ID: id, Seq: seq}, h.Svc.UpdateReferral(r.Context(), p, id, seq, in)
+	})
+}
+
+func (h *Handlers) apiPartners(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.Require(r.Context()); err != nil {
+		return err
+	}
+	ps, err := h.Svc.Partners(r.Context())
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []PartnerCoverage{}
+	}
+	return web.WriteJSON(w, http.StatusOK, ps)
+}
+
+func (h *Handlers) apiDeclare(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.Require(r.Context())
+	if err != nil {
+		return err
+	}
+	var in CountriesInput
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	out, err := h.Svc.DeclareCountries(r.Context(), p, r.PathValue("org"), in)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handlers) apiProgrammes(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.Require(r.Context()); err != nil {
+		return err
+	}
+	ps, err := h.Svc.Programmes(r.Context())
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, ps)
+}
+
+func (h *Handlers) apiIndicators(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.Require(r.Context()); err != nil {
+		return err
+	}
+	set, err := h.Svc.Indicators(r.Context(), r.URL.Query().Get("set"))
+	if err != nil {
+		if e := web.AsError(err); e.Status == http.StatusUnprocessableEntity {
+			return web.NotFound("Indicator set")
+		}
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, set)
+}
+
+func (h *Handlers) apiStats(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.Require(r.Context()); err != nil {
+		return err
+	}
+	st, err := h.Svc.Stats(r.Context())
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, st)
+}
