@@ -25,6 +25,7 @@ import (
 
 	"kompas/internal/app"
 	"kompas/internal/demo"
+	"kompas/internal/iati"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
@@ -58,7 +59,10 @@ func init() {
 		{"migrate", "bring the database schema up to date and exit", cmdMigrate},
 		{"user", "manage accounts: add, list, disable, enable, set-password", cmdUser},
 		{"token", "manage API tokens: create, revoke", cmdToken},
+		{"report", "write the GCM implementation review: --format html|md|pdf|docx --out FILE [--edition ID]", cmdReport},
 		{"audit", "check the audit log: verify", cmdAudit},
+		{"import", "import data: iati FILE… (IATI 2.03 activity files)", cmdImport},
+		{"export", "export data: iati (the register as IATI 2.03 XML)", cmdExport},
 		{"version", "print the version", cmdVersion},
 		{"help", "show this help", cmdHelp},
 	}
@@ -190,6 +194,9 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 	addr := fs.String("addr", ":8080", "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the demo data set and accounts (needs KOMPAS_DEMO_PASSWORD)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when a TLS proxy is in front)")
+	var iatiMax sizeFlag
+	fs.Var(&iatiMax, "iati-max-size", "largest IATI file an upload may be, e.g. 1GiB")
+	iatiPublisher := fs.String("iati-publisher", "", "reporting-org reference of IATI exports (default XX-KOMPAS)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parse(fs, args, e); err != nil {
 		return err
@@ -222,7 +229,7 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		}
 		log.Info("demo data loaded", "organisations", sum.Organisations, "accounts", sum.Accounts, "initiatives", sum.Initiatives)
 	}
-	srv := app.NewServer(db, log, app.Options{Secure: *secure})
+	srv := app.NewServer(db, log, app.Options{Secure: *secure, IATI: iati.Config{MaxBytes: iatiMax.n, Publisher: *iatiPublisher}})
 	return srv.ListenAndServe(ctx, *addr, nil)
 }
 

@@ -15,6 +15,7 @@ import (
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/programmes"
+	"kompas/internal/returns"
 )
 
 //go:embed data/*.json
@@ -89,6 +90,7 @@ func initiatives() ([]initiative, error) {
 // Summary counts what a Load added.
 type Summary struct {
 	Organisations, Accounts, Initiatives int
+	ReturnCases                          int
 }
 
 // Load adds whatever of the demo data set is missing. The accounts get
@@ -160,6 +162,9 @@ func Load(ctx context.Context, db *store.DB, password string) (Summary, error) {
 	})
 	if err != nil {
 		return sum, fmt.Errorf("demo: %w", err)
+	}
+	if sum.ReturnCases, err = returns.LoadDemo(ctx, db); err != nil {
+		return sum, fmt.Errorf("demo: return cases: %w", err)
 	}
 	return sum, nil
 }
