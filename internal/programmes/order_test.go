@@ -8,9 +8,9 @@ import (
 	"kompas/internal/programmes"
 )
 
-// TestSearchOrder: a search with few matches is ordered by relevance (the
-// title match first); past the ranking limit it is ordered by title and says
-// so, with the same matches and total.
+// TestSearchOrder: a search with few matches is ordered by relevance; past
+// the ranking limit it is ordered newest first and says so, with the same
+// matches and total, on every page.
 func TestSearchOrder(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
@@ -27,12 +27,22 @@ func TestSearchOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if byTitle.Order != "title" || byTitle.Total != ranked.Total || len(byTitle.Items) != len(ranked.Items) {
-			t.Fatalf("title-ordered search: order %q, total %d (ranked %d), items %d", byTitle.Order, byTitle.Total, ranked.Total, len(byTitle.Items))
+		if byTitle.Order != "newest" || byTitle.Total != ranked.Total || len(byTitle.Items) != len(ranked.Items) {
+			t.Fatalf("newest-first search: order %q, total %d (ranked %d), items %d", byTitle.Order, byTitle.Total, ranked.Total, len(byTitle.Items))
 		}
 		for i := 1; i < len(byTitle.Items); i++ {
-			if byTitle.Items[i-1].Title > byTitle.Items[i].Title {
-				t.Errorf("not in title order: %q before %q", byTitle.Items[i-1].Title, byTitle.Items[i].Title)
+			if byTitle.Items[i-1].ID < byTitle.Items[i].ID {
+				t.Errorf("not newest first: %d before %d", byTitle.Items[i-1].ID, byTitle.Items[i].ID)
+			}
+		}
+		// Paging through one at a time gives the same initiatives in order.
+		for i := range byTitle.Items {
+			p, err := reg.List(ctx, programmes.Filter{Query: "reintegration", PerPage: 1, Page: i + 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Items) != 1 || p.Items[0].ID != byTitle.Items[i].ID || p.Total != ranked.Total {
+				t.Fatalf("page %d: %+v", i+1, p.Items)
 			}
 		}
 		seen := map[int64]bool{}
@@ -44,7 +54,7 @@ func TestSearchOrder(t *testing.T) {
 				t.Errorf("title order found %q that relevance order did not", it.Title)
 			}
 		}
-		// With a filter the title order still applies the filter.
+		// With a filter the newest-first order still applies the filter.
 		filtered, err := reg.List(ctx, programmes.Filter{Query: "reintegration", Objective: 21, PerPage: 100})
 		if err != nil {
 			t.Fatal(err)

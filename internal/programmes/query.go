@@ -326,7 +326,7 @@ func (f Filter) sql(d store.Dialect) sqlParts {
 
 // Page is one page of a listing.
 type Page struct {
-	Order   string        `json:"order" doc:"relevance (a search with at most 5,000 matches) or title"`
+	Order   string        `json:"order" doc:"relevance (a search with at most 5,000 matches), newest (a search with more) or title (no search)"`
 	Items   []*Initiative `json:"items"`
 	Total   int           `json:"total"`
 	Page    int           `json:"page"`
@@ -335,8 +335,8 @@ type Page struct {
 
 // RankedMatches is the default number of search matches up to which a
 // search is ordered by relevance. Scoring costs time in proportion to the
-// matches, so a search of common words (half the register) is ordered by
-// title instead and says so: more words or a filter bring relevance back.
+// matches, so a search of common words (half the register) is ordered newest
+// first instead and says so: more words or a filter bring relevance back.
 const RankedMatches = 5000
 
 // fewMatches is the count up to which List reads a page through the
@@ -355,7 +355,13 @@ func (r *Register) List(ctx context.Context, f Filter) (*Page, error) {
 	sp := f.sql(r.DB.Dialect())
 	out := &Page{Items: []*Initiative{}, Page: f.Page, PerPage: f.PerPage}
 	countArgs := append(append([]any{}, sp.joinArgs...), sp.args...)
-	if err := r.DB.QueryRow(ctx, `SELECT COUNT(*) FROM initiatives i`+sp.join+sp.countWhere, countArgs...).Scan(&out.Total); err != nil {
+	countQuery := `SELECT COUNT(*) FROM initiatives i` + sp.join + sp.countWhere
+	if sp.ftsIn != "" && sp.countWhere == "" {
+		// A search alone: the FTS table holds one row per initiative, so it
+		// counts the matches without touching the initiatives.
+		countQuery = `SELECT COUNT(*) FROM initiatives_fts WHERE initiatives_fts MATCH ?`
+	}
+	if err := r.DB.QueryRow(ctx, countQuery, countArgs...).Scan(&out.Total); err != nil {
 		return nil, fmt.Errorf("programmes: count: %w", err)
 	}
 	out.Order = "title"
@@ -363,8 +369,11 @@ func (r *Register) List(ctx context.Context, f Filter) (*Page, error) {
 	if limit <= 0 {
 		limit = RankedMatches
 	}
-	if sp.ranked && out.Total <= limit {
+	if sp.ranked {
 		out.Order = "relevance"
+		if out.Total > limit {
+			out.Order = "newest"
+		}
 	}
 	offset := (f.Page - 1) * f.PerPage
 	if offset >= out.Total {
@@ -377,20 +386,24 @@ func (r *Register) List(ctx context.Context, f Filter) (*Page, error) {
 		where = sp.countWhere
 	}
 	join, order, orderArgs := sp.join, sp.order, sp.orderArgs
-	if sp.ranked && out.Order == "title" {
-		order, orderArgs = " ORDER BY i.title, i.id", nil
+	limitClause := fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, offset)
+	if out.Order == "newest" {
+		// Newest first needs no scoring: the matches' ids in descending
+		// order. On SQLite without other filters FTS5 reads them straight
+		// off its doclists and stops after the page.
+		order, orderArgs = " ORDER BY i.id DESC", nil
 		if sp.ftsIn != "" {
-			// The search becomes a condition: the page walks the title index.
-			join = ""
 			if where == "" {
-				where = " WHERE " + sp.ftsIn
+				join = " JOIN (SELECT rowid AS fts_id FROM initiatives_fts WHERE initiatives_fts MATCH ? ORDER BY rowid DESC" + limitClause + ") fts ON fts.fts_id = i.id"
+				limitClause = ""
 			} else {
+				join = ""
 				where = " WHERE " + sp.ftsIn + " AND " + strings.TrimPrefix(where, " WHERE ")
 			}
 		}
 	}
 	qargs := append(countArgs, orderArgs...)
-	q := `SELECT ` + initiativeColumns + initiativeFrom + join + where + order + fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, offset)
+	q := `SELECT ` + initiativeColumns + initiativeFrom + join + where + order + limitClause
 	rows, err := r.DB.Query(ctx, q, qargs...)
 	if err != nil {
 		return nil, fmt.Errorf("programmes: list: %w", err)
