@@ -14,6 +14,7 @@ import (
 
 	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/facts"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/web"
 )
@@ -46,9 +47,9 @@ func NewHandlers(srv *web.Server, reg *Register) *Handlers {
 			if m == nil {
 				return ""
 			}
-			return m.Currency + " " + groupDigits(string(m.Amount))
+			return m.Currency + " " + facts.GroupDigits(string(m.Amount))
 		},
-		"amount": groupDigits,
+		"amount": facts.GroupDigits,
 	})
 	srv.AddNav(
 		web.NavItem{Label: "Register", Path: "/initiatives", Order: 10},
@@ -71,28 +72,6 @@ func NewHandlers(srv *web.Server, reg *Register) *Handlers {
 	h.registerAPI()
 	h.registerXLSX()
 	return h
-}
-
-// groupDigits writes 100000000.5 as 100,000,000.5.
-func groupDigits(s string) string {
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	neg := strings.HasPrefix(intPart, "-")
-	intPart = strings.TrimPrefix(intPart, "-")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	out := b.String()
-	if hasFrac {
-		out += "." + frac
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out
 }
 
 type option struct {

@@ -282,10 +282,10 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 	var ok bool
 	in.Start = strings.TrimSpace(in.Start)
 	in.End = strings.TrimSpace(in.End)
-	if c.startDate, ok = partialDate(in.Start, false); !ok {
+	if c.startDate, ok = PartialDate(in.Start, false); !ok {
 		bad("start", "must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
 	}
-	if c.endDate, ok = partialDate(in.End, true); !ok {
+	if c.endDate, ok = PartialDate(in.End, true); !ok {
 		bad("end", "must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
 	}
 	if c.startDate != "" && c.endDate != "" && c.endDate < c.startDate {
@@ -422,7 +422,7 @@ func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
 		text(f+".value", &v, true, 100)
 		r.Value = Value(v)
 		r.Date = strings.TrimSpace(r.Date)
-		if _, ok := partialDate(r.Date, false); !ok {
+		if _, ok := PartialDate(r.Date, false); !ok {
 			bad(f+".date", "must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
 		}
 	}
@@ -507,9 +507,9 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// partialDate checks YYYY, YYYY-MM or YYYY-MM-DD and returns the first (or,
+// PartialDate checks YYYY, YYYY-MM or YYYY-MM-DD and returns the first (or,
 // with end, the last) full date it covers; "" stays "".
-func partialDate(s string, end bool) (string, bool) {
+func PartialDate(s string, end bool) (string, bool) {
 	if s == "" {
 		return "", true
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"kompas/internal/platform/facts"
 	"kompas/internal/platform/web"
 )
 
@@ -368,9 +369,9 @@ func TestPartialDate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.describe, func(t *testing.T) {
-			got, ok := partialDate(tt.in, tt.end)
+			got, ok := PartialDate(tt.in, tt.end)
 			if got != tt.want || ok != tt.wantOK {
-				t.Errorf("partialDate(%q, %v) = %q, %v; want %q, %v", tt.in, tt.end, got, ok, tt.want, tt.wantOK)
+				t.Errorf("PartialDate(%q, %v) = %q, %v; want %q, %v", tt.in, tt.end, got, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
@@ -720,8 +721,8 @@ func TestFTSTerms(t *testing.T) {
 func TestGroupDigitsAndLabel(t *testing.T) {
 	for in, want := range map[string]string{"": "", "12": "12", "100": "100", "1000": "1,000", "100000000": "100,000,000",
 		"1000.5": "1,000.5", "-1234567": "-1,234,567", "123456.78": "123,456.78"} {
-		if got := groupDigits(in); got != want {
-			t.Errorf("groupDigits(%q) = %q, want %q", in, got, want)
+		if got := facts.GroupDigits(in); got != want {
+			t.Errorf("GroupDigits(%q) = %q, want %q", in, got, want)
 		}
 	}
 	for in, want := range map[string]string{"": "", "policy_measure": "Policy measure", "co-funder": "Co-funder", "law": "Law"} {

@@ -136,8 +136,8 @@ func (b *Builder) collect(ctx context.Context, spec Spec) (*data, error) {
 			d.author = org.Name
 		}
 	}
-	from, _ := partialDate(spec.PeriodFrom, false)
-	to, _ := partialDate(spec.PeriodTo, true)
+	from, _ := programmes.PartialDate(spec.PeriodFrom, false)
+	to, _ := programmes.PartialDate(spec.PeriodTo, true)
 	// One read of the whole register rather than one filtered pass per
 	// objective (see docs/report.md, Performance).
 	all, err := b.Register.All(ctx, programmes.Filter{})
@@ -173,8 +173,8 @@ func (b *Builder) collect(ctx context.Context, spec Spec) (*data, error) {
 // inPeriod reports whether the initiative's period overlaps [from, to]; an
 // unknown start or end is open.
 func inPeriod(it *programmes.Initiative, from, to string) bool {
-	start, _ := partialDate(it.Start, false)
-	end, _ := partialDate(it.End, true)
+	start, _ := programmes.PartialDate(it.Start, false)
+	end, _ := programmes.PartialDate(it.End, true)
 	if from != "" && end != "" && end < from {
 		return false
 	}

@@ -20,6 +20,7 @@ import (
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
+	"kompas/internal/programmes"
 )
 
 //go:embed migrations/*.sql
@@ -150,8 +151,8 @@ func validate(in EditionInput, frameworks map[string]bool) (EditionInput, []web.
 	text("introduction", &in.Introduction, false, maxMarkdown)
 	text("next_steps", &in.NextSteps, false, maxMarkdown)
 	in.PeriodFrom, in.PeriodTo = strings.TrimSpace(in.PeriodFrom), strings.TrimSpace(in.PeriodTo)
-	from, okFrom := partialDate(in.PeriodFrom, false)
-	to, okTo := partialDate(in.PeriodTo, true)
+	from, okFrom := programmes.PartialDate(in.PeriodFrom, false)
+	to, okTo := programmes.PartialDate(in.PeriodTo, true)
 	if !okFrom {
 		bad("period_from", "must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
 	}

@@ -10,37 +10,6 @@ import (
 	"kompas/internal/platform/facts"
 )
 
-// partialDate reads YYYY, YYYY-MM or YYYY-MM-DD and gives the first (or,
-// with end, the last) full date it covers as YYYY-MM-DD; "" stays "".
-func partialDate(s string, end bool) (string, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", true
-	}
-	var t time.Time
-	var err error
-	switch len(s) {
-	case 4:
-		t, err = time.Parse("2006", s)
-		if end && err == nil {
-			t = t.AddDate(1, 0, -1)
-		}
-	case 7:
-		t, err = time.Parse("2006-01", s)
-		if end && err == nil {
-			t = t.AddDate(0, 1, -1)
-		}
-	case 10:
-		t, err = time.Parse("2006-01-02", s)
-	default:
-		return "", false
-	}
-	if err != nil || t.Year() < 1900 || t.Year() > 2200 {
-		return "", false
-	}
-	return t.Format("2006-01-02"), true
-}
-
 // humanDate writes 2021 as 2021, 2021-11 as November 2021 and 2021-11-05 as
 // 5 November 2021.
 func humanDate(s string) string {
@@ -71,28 +40,6 @@ func humanPeriod(start, end string) string {
 		return humanDate(start)
 	}
 	return humanDate(start) + "–" + humanDate(end)
-}
-
-// groupDigits writes 100000000.5 as 100,000,000.5.
-func groupDigits(s string) string {
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	neg := strings.HasPrefix(intPart, "-")
-	intPart = strings.TrimPrefix(intPart, "-")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	out := b.String()
-	if hasFrac {
-		out += "." + frac
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out
 }
 
 var currencySymbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
@@ -130,7 +77,7 @@ func amountOf(s string) float64 {
 
 // fullMoney writes EUR 100,000,000 (€100 million).
 func fullMoney(amount, cur string) string {
-	out := cur + " " + groupDigits(amount)
+	out := cur + " " + facts.GroupDigits(amount)
 	if v := amountOf(amount); v >= 1e6 {
 		out += " (" + shortMoney(v, cur) + ")"
 	}

@@ -8,7 +8,6 @@ package facts
 import (
 	"context"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 )
@@ -56,11 +55,17 @@ func (f Fact) Display(threshold int) string {
 
 // Number formats v with grouped thousands and at most two decimals.
 func Number(v float64) string {
-	neg := v < 0
-	v = math.Abs(v)
 	s := strconv.FormatFloat(v, 'f', 2, 64)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	intPart, frac, _ := strings.Cut(s, ".")
+	return GroupDigits(s)
+}
+
+// GroupDigits groups the thousands of a decimal number written in digits:
+// "-100000000.5" becomes "-100,000,000.5".
+func GroupDigits(s string) string {
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
 	var b strings.Builder
 	for i, c := range intPart {
 		if i > 0 && (len(intPart)-i)%3 == 0 {
@@ -69,10 +74,10 @@ func Number(v float64) string {
 		b.WriteRune(c)
 	}
 	out := b.String()
-	if frac != "" {
+	if hasFrac {
 		out += "." + frac
 	}
-	if neg {
+	if neg && out != "0" {
 		out = "-" + out
 	}
 	return out

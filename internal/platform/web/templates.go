@@ -12,9 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"kompas/internal/platform/facts"
 )
 
 //go:embed templates/*.html
@@ -62,26 +65,11 @@ func baseFuncs() template.FuncMap {
 			}
 			return m, nil
 		},
-		"list":    func(v ...any) []any { return v },
-		"fieldid": FieldID,
-		"query":   func(v url.Values) template.URL { return template.URL(v.Encode()) },
-		"add":     func(a, b int) int { return a + b },
-		"thousands": func(n int64) string {
-			s := fmt.Sprint(n)
-			neg := strings.HasPrefix(s, "-")
-			s = strings.TrimPrefix(s, "-")
-			var b strings.Builder
-			for i, c := range s {
-				if i > 0 && (len(s)-i)%3 == 0 {
-					b.WriteByte(',')
-				}
-				b.WriteRune(c)
-			}
-			if neg {
-				return "-" + b.String()
-			}
-			return b.String()
-		},
+		"list":      func(v ...any) []any { return v },
+		"fieldid":   FieldID,
+		"query":     func(v url.Values) template.URL { return template.URL(v.Encode()) },
+		"add":       func(a, b int) int { return a + b },
+		"thousands": func(n int64) string { return facts.GroupDigits(strconv.FormatInt(n, 10)) },
 	}
 }
 
