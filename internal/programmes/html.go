@@ -338,11 +338,8 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	_, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	d, err := h.formData(r, &web.Form{Values: url.Values{"status": {"active"}, "budget_currency": {"EUR"}}})
@@ -368,11 +365,8 @@ func (h *Handlers) renderForm(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
@@ -563,22 +557,16 @@ type importData struct {
 }
 
 func (h *Handlers) importPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	_, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	return h.tmpl.Render(w, r, http.StatusOK, "import.html", "Import initiatives", importData{Form: &web.Form{}})
 }
 
 func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	form := &web.Form{}

@@ -247,11 +247,8 @@ func (h *Handlers) apiImportXLSX(w http.ResponseWriter, r *http.Request) error {
 // importUploadForm takes the import page's upload: a workbook is imported
 // here, anything else goes to the CSV import as before.
 func (h *Handlers) importUploadForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	file, hdr, err := r.FormFile("file")

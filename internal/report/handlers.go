@@ -177,11 +177,8 @@ func (h *Handlers) apiList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	var in EditionInput
@@ -335,11 +332,8 @@ func formErrors(fields []web.FieldError) []web.FieldError {
 }
 
 func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {

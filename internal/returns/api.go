@@ -92,11 +92,8 @@ func caller(r *http.Request) (*auth.Principal, int64, error) {
 }
 
 func (h *Handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	var in CreateInput

@@ -129,11 +129,8 @@ func WriteXLSX(w io.Writer, items []QueueItem) error {
 
 // serveExport answers an export in the format asked for.
 func (h *Handlers) serveExport(w http.ResponseWriter, r *http.Request, format string) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleExport)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleExport, auth.RelNone); err != nil {
 		return err
 	}
 	if format != "csv" && format != "xlsx" {

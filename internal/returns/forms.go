@@ -392,11 +392,8 @@ func (h *Handlers) renderNew(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	v := url.Values{"chosen_on": {today(h.Svc.now())}}
@@ -414,11 +411,8 @@ func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {

@@ -152,6 +152,19 @@ func Require(ctx context.Context) (*Principal, error) {
 	return p, nil
 }
 
+// RequireRule returns the caller from ctx when rule allows them regardless
+// of any record (creating, listing): ErrUnauthenticated or a 403 otherwise.
+func RequireRule(ctx context.Context, rule Rule) (*Principal, error) {
+	p, err := Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(p, rule, RelNone); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // Service is the accounts store.
 type Service struct {
 	DB *store.DB

@@ -918,3 +918,18 @@ func TestClientAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestRequireRule(t *testing.T) {
+	rule := auth.Rule{Action: "do it", Roles: []auth.Role{auth.RoleAdmin}}
+	if _, err := auth.RequireRule(context.Background(), rule); !errors.Is(err, web.ErrUnauthenticated) {
+		t.Errorf("no caller: %v", err)
+	}
+	analyst := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAnalyst, OrgName: "DTM"})
+	if _, err := auth.RequireRule(analyst, rule); web.AsError(err).Status != 403 {
+		t.Errorf("wrong role: %v", err)
+	}
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Email: "a@x"})
+	if p, err := auth.RequireRule(admin, rule); err != nil || p.Email != "a@x" {
+		t.Errorf("allowed: %v %v", p, err)
+	}
+}

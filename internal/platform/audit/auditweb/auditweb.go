@@ -110,11 +110,8 @@ type pageData struct {
 }
 
 func (h *handlers) page(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleRead)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleRead, auth.RelNone); err != nil {
 		return err
 	}
 	form := &web.Form{Values: r.URL.Query()}
@@ -152,11 +149,8 @@ func verify(r *http.Request, db *store.DB) VerifyResult {
 }
 
 func (h *handlers) apiEvents(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	p, err := auth.RequireRule(r.Context(), ruleRead)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleRead, auth.RelNone); err != nil {
 		return err
 	}
 	f, err := filterOf(r)
@@ -176,11 +170,8 @@ func (h *handlers) apiEvents(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiVerify(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
+	_, err := auth.RequireRule(r.Context(), ruleRead)
 	if err != nil {
-		return err
-	}
-	if err := auth.Check(p, ruleRead, auth.RelNone); err != nil {
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, verify(r, h.db))
