@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kompas/bench/benchkit"
 	"kompas/internal/app"
 	"kompas/internal/demo"
 	"kompas/internal/platform/store"
@@ -137,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	phase("setup")
 
-	rep = &Report{Config: cfg, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, CPUs: runtime.NumCPU(), LoadStart: loadAvg()}
+	rep = &Report{Config: cfg, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, CPUs: runtime.NumCPU(), LoadStart: benchkit.LoadAvg()}
 
 	// The database: a fresh SQLite file or a fresh PostgreSQL schema.
 	dbURL, rawDSN, cleanup, err := prepareDB(ctx, cfg.DB)
@@ -261,7 +262,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		lo, hi := cfg.Writes*k/rounds, cfg.Writes*(k+1)/rounds
 		api := func() error {
 			cpu0 := cpuTime()
-			el, err := runN(ctx, cfg.Conc, hi-lo, func(i int) error {
+			el, err := benchkit.RunN(ctx, cfg.Conc, hi-lo, func(i int) error {
 				_, err := c.do(ctx, "POST", "/api/v1/initiatives", c.token, bodies[lo+i], http.StatusCreated)
 				return err
 			})
@@ -274,7 +275,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 		rawRound := func() error {
 			cpu0 := cpuTime()
-			el, err := runN(ctx, cfg.Conc, hi-lo, func(i int) error { return w.write(ctx, recs[lo+i]) })
+			el, err := benchkit.RunN(ctx, cfg.Conc, hi-lo, func(i int) error { return w.write(ctx, recs[lo+i]) })
 			rep.RawWriteTime += el
 			rep.RawWriteCPU += cpuTime() - cpu0
 			if err != nil {
@@ -343,7 +344,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	rss.stop()
 	rep.MaxRSS, rep.PhaseRSS, rep.Samples = rss.result()
 	rep.Total = time.Since(start)
-	rep.LoadEnd = loadAvg()
+	rep.LoadEnd = benchkit.LoadAvg()
 	return rep, nil
 }
 
@@ -468,38 +469,6 @@ func (c *client) doURL(ctx context.Context, method, u, token string, body []byte
 		return nil, fmt.Errorf("%s %s: status %d, want %d: %.300s", method, u, res.StatusCode, want, b)
 	}
 	return b, nil
-}
-
-// runN runs fn(0) … fn(n-1) on conc goroutines and returns the wall time;
-// the first error stops it.
-func runN(ctx context.Context, conc, n int, fn func(i int) error) (time.Duration, error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	var failed atomic.Bool
-	start := time.Now()
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !failed.Load() && ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := fn(i); err != nil {
-					once.Do(func() { first = err })
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return time.Since(start), first
 }
 
 // runFor calls fn on conc goroutines for d and counts the calls that

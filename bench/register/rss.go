@@ -20,19 +20,6 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// loadAvg is the first three fields of /proc/loadavg ("" elsewhere).
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
 // rssSampler reads this process's VmRSS from /proc/self/status at a fixed
 // interval and keeps the largest value overall and per phase.
 type rssSampler struct {

@@ -39,10 +39,10 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"kompas/bench/benchkit"
 	"kompas/internal/app"
 	"kompas/internal/demo"
 	"kompas/internal/platform/store"
@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg Config, engine string) (*Result, error) {
 		return nil, err
 	}
 	defer db.Close()
-	res := &Result{Engine: engine, Load: loadAvg()}
+	res := &Result{Engine: engine, Load: benchkit.LoadAvg()}
 	if _, err := app.Migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -248,12 +248,12 @@ func Run(ctx context.Context, cfg Config, engine string) (*Result, error) {
 		if cfg.Profile != "" && r == rounds/2 {
 			pprof.StopCPUProfile()
 		}
-		d, err := runN(ctx, cfg.Conc, per, func(int) error { return apiSequence(ctx, c, tokens[ngoUser]) })
+		d, err := benchkit.RunN(ctx, cfg.Conc, per, func(int) error { return apiSequence(ctx, c, tokens[ngoUser]) })
 		if err != nil {
 			return nil, fmt.Errorf("API writes: %w", err)
 		}
 		apiTime += d
-		d, err = runN(ctx, cfg.Conc, per, func(int) error {
+		d, err = benchkit.RunN(ctx, cfg.Conc, per, func(int) error {
 			return raw.sequence(ctx, fmt.Sprintf("RET-RAW-%d-%s", seq.Add(1), randomHex(3)))
 		})
 		if err != nil {
@@ -264,7 +264,7 @@ func Run(ctx context.Context, cfg Config, engine string) (*Result, error) {
 	res.APIRate = float64(per*rounds) / apiTime.Seconds()
 	res.RawRate = float64(per*rounds) / rawTime.Seconds()
 	logf(cfg.Out, start, "%s: create + 3 moves: API %.0f/s, raw %.0f/s (%.2f×)", engine, res.APIRate, res.RawRate, res.APIRate/res.RawRate)
-	res.Load += " → " + loadAvg()
+	res.Load += " → " + benchkit.LoadAvg()
 	return res, nil
 }
 
@@ -332,19 +332,6 @@ func prepare(ctx context.Context, engine, pg string) (string, func(), error) {
 	return "", nil, fmt.Errorf("unknown engine %q (sqlite or postgres)", engine)
 }
 
-// loadAvg is the first three fields of /proc/loadavg, or "".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -401,37 +388,6 @@ func (c *client) do(ctx context.Context, method, path, token string, body []byte
 		return nil, fmt.Errorf("%s %s: %d, want %d: %.300s", method, path, res.StatusCode, want, b)
 	}
 	return b, nil
-}
-
-// runN runs fn n times over conc goroutines and returns the wall time.
-func runN(ctx context.Context, conc, n int, fn func(i int) error) (time.Duration, error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	t0 := time.Now()
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return time.Since(t0), first
 }
 
 func pct(ts []time.Duration, p float64) time.Duration {
