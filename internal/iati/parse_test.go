@@ -5,39 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
 
-// referenceDir finds ../shared/reference/iati beside the repository (the
-// folder with go.mod), or skips: tests may read shared/, the binary never.
-func referenceDir(t testing.TB) string {
-	t.Helper()
-	root := ""
-	if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
-		if mod := strings.TrimSpace(string(out)); mod != "" && mod != os.DevNull {
-			root = filepath.Dir(mod)
-		}
-	}
-	if root == "" {
-		dir, _ := os.Getwd()
-		for dir != filepath.Dir(dir) {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				root = dir
-				break
-			}
-			dir = filepath.Dir(dir)
-		}
-	}
-	ref := filepath.Join(root, "..", "shared", "reference", "iati")
-	if _, err := os.Stat(filepath.Join(ref, "diterator-activity-01.xml")); err != nil {
-		t.Skipf("the IATI reference files are not here (%s): %v", ref, err)
-	}
-	return ref
-}
+// referenceDir is the folder of IATI reference files copied into testdata
+// (their README gives source and licence), so a clone anywhere runs the
+// tests that read them.
+const referenceDir = "testdata"
 
 func parseAll(t testing.TB, data []byte, opts Options) ([]*Mapped, []*ActivityError, error) {
 	t.Helper()
@@ -60,7 +37,7 @@ func parseAll(t testing.TB, data []byte, opts Options) ([]*Mapped, []*ActivityEr
 }
 
 func TestMapReferenceFiles(t *testing.T) {
-	dir := referenceDir(t)
+	dir := referenceDir
 	t.Run("annotated standard example", func(t *testing.T) {
 		data, err := os.ReadFile(filepath.Join(dir, "activity-standard-example-annotated.xml"))
 		if err != nil {
@@ -378,12 +355,12 @@ func TestParseSize(t *testing.T) {
 // FuzzParse feeds the parser anything: it must never panic, and it must
 // end with activities, a FileError or nothing, within its limits.
 func FuzzParse(f *testing.F) {
-	if dir := referenceDirOrEmpty(); dir != "" {
-		for _, name := range []string{"activity-standard-example-annotated.xml", "diterator-activity-01.xml"} {
-			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-				f.Add(b)
-			}
+	for _, name := range []string{"activity-standard-example-annotated.xml", "diterator-activity-01.xml"} {
+		b, err := os.ReadFile(filepath.Join(referenceDir, name))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Add([]byte(okActivity))
 	f.Add([]byte("<iati-activities>" + okActivity + okActivity + "</iati-activities>"))
@@ -417,19 +394,4 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("read %d bytes past the limit", p.BytesRead())
 		}
 	})
-}
-
-func referenceDirOrEmpty() string {
-	dir, _ := os.Getwd()
-	for dir != filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			ref := filepath.Join(dir, "..", "shared", "reference", "iati")
-			if _, err := os.Stat(ref); err == nil {
-				return ref
-			}
-			return ""
-		}
-		dir = filepath.Dir(dir)
-	}
-	return ""
 }
