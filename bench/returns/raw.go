@@ -20,9 +20,9 @@ import (
 // the stage histogram and the counts; each of the four transactions
 // appends its audit event to the hash chain, as the API does.
 type rawWriter struct {
-	db                    *store.DB
-	orgID, userID, rdsOrg int64
-	email                 string
+	db            *store.DB
+	orgID, userID int64
+	email         string
 }
 
 var rawMoves = [][2]string{{"registered", "counselling"}, {"counselling", "documents"}, {"documents", "withdrawn"}}

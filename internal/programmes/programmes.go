@@ -227,7 +227,6 @@ type Initiative struct {
 	endDate     string
 	iatiID      string
 	demoKey     string
-	leadOrgID   *int64
 }
 
 // clean is the validated, normalised form of an Input.

@@ -299,7 +299,7 @@ func TestPages(t *testing.T) {
 		}
 		pol := e.Browser("policy@mfa.example")
 		res, body = get(pol, "/reports")
-		if !strings.Contains(body, `action="/reports"`) || !strings.Contains(body, "Migration research: 1") {
+		if res.StatusCode != 200 || !strings.Contains(body, `action="/reports"`) || !strings.Contains(body, "Migration research: 1") {
 			t.Fatalf("/reports as policy officer has no new edition form with the default grouping")
 		}
 		post := func(c *http.Client, path string, v url.Values) *http.Response {
