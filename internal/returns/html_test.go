@@ -250,24 +250,25 @@ func TestStatsAndFacts(t *testing.T) {
 
 // TestDemoIdempotent loads the demo a second time: nothing is added.
 func TestDemoIdempotent(t *testing.T) {
-	e := apptest.New(t, "sqlite")
-	before := counts(t, e)
-	if before["return_cases"] != returns.DemoCases {
-		t.Fatalf("demo has %d cases", before["return_cases"])
-	}
-	n, err := returns.LoadDemo(context.Background(), e.DB)
-	if err != nil || n != 0 {
-		t.Fatalf("second load: %d, %v", n, err)
-	}
-	sameCounts(t, "a second demo load", before, counts(t, e))
-	checkCounts(t, e)
-	// Every demo case's stage agrees with its last transition.
-	var bad int
-	if err := e.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM return_cases c WHERE c.stage <> (SELECT t.to_stage FROM return_transitions t WHERE t.case_id = c.id ORDER BY t.id DESC LIMIT 1)`).Scan(&bad); err != nil || bad != 0 {
-		t.Errorf("%d demo cases disagree with their timeline (%v)", bad, err)
-	}
-	var partnerCases int
-	if err := e.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM return_cases c JOIN organisations o ON o.id = c.partner_org_id WHERE o.slug = 'reintegration'`).Scan(&partnerCases); err != nil || partnerCases < 5 {
-		t.Errorf("the demo partner has %d cases", partnerCases)
-	}
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		before := counts(t, e)
+		if before["return_cases"] != returns.DemoCases {
+			t.Fatalf("demo has %d cases", before["return_cases"])
+		}
+		n, err := returns.LoadDemo(context.Background(), e.DB)
+		if err != nil || n != 0 {
+			t.Fatalf("second load: %d, %v", n, err)
+		}
+		sameCounts(t, "a second demo load", before, counts(t, e))
+		checkCounts(t, e)
+		// Every demo case's stage agrees with its last transition.
+		var bad int
+		if err := e.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM return_cases c WHERE c.stage <> (SELECT t.to_stage FROM return_transitions t WHERE t.case_id = c.id ORDER BY t.id DESC LIMIT 1)`).Scan(&bad); err != nil || bad != 0 {
+			t.Errorf("%d demo cases disagree with their timeline (%v)", bad, err)
+		}
+		var partnerCases int
+		if err := e.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM return_cases c JOIN organisations o ON o.id = c.partner_org_id WHERE o.slug = 'reintegration'`).Scan(&partnerCases); err != nil || partnerCases < 5 {
+			t.Errorf("the demo partner has %d cases", partnerCases)
+		}
+	})
 }

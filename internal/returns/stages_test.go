@@ -205,6 +205,35 @@ func TestSuppression(t *testing.T) {
 	}
 }
 
+// TestSuppressionBoundary pins the threshold on both sides: a count of
+// exactly 5 is shown, 4 is suppressed, in a single count and in a
+// breakdown (where two suppressed cells need no complementary one).
+func TestSuppressionBoundary(t *testing.T) {
+	for _, c := range []struct {
+		n          int
+		suppressed bool
+	}{{0, false}, {1, true}, {4, true}, {5, false}, {6, false}} {
+		got := newCount("k", "K", c.n, 5)
+		if got.Suppressed != c.suppressed || (got.Count == nil) != c.suppressed {
+			t.Errorf("newCount(%d): suppressed %v, count %v; want suppressed %v", c.n, got.Suppressed, got.Count, c.suppressed)
+		}
+		if got.Count != nil && *got.Count != c.n {
+			t.Errorf("newCount(%d) shows %d", c.n, *got.Count)
+		}
+	}
+	cells := suppressBreakdown([]Count{newCount("a", "A", 20, 5), newCount("b", "B", 5, 5), newCount("c", "C", 4, 5), newCount("d", "D", 4, 5)}, 5, true)
+	for i, want := range []bool{false, false, true, true} {
+		if cells[i].Suppressed != want || (cells[i].Count == nil) != want || (cells[i].Share == nil) != want {
+			t.Errorf("breakdown 20, 5, 4, 4: cell %s (%d) suppressed %v with count %v share %v; want suppressed %v", cells[i].Key, cells[i].raw, cells[i].Suppressed, cells[i].Count, cells[i].Share, want)
+		}
+	}
+	// One 4 alone takes the next smallest, a 5, with it.
+	cells = suppressBreakdown([]Count{newCount("a", "A", 20, 5), newCount("b", "B", 5, 5), newCount("c", "C", 4, 5)}, 5, false)
+	if cells[0].Suppressed || !cells[1].Suppressed || !cells[2].Suppressed {
+		t.Errorf("breakdown 20, 5, 4: suppressed %v %v %v, want false true true", cells[0].Suppressed, cells[1].Suppressed, cells[2].Suppressed)
+	}
+}
+
 func TestParseMinor(t *testing.T) {
 	for in, want := range map[string]int64{"1500": 150000, "1500.5": 150050, "0.05": 5, "12.34": 1234} {
 		if got, ok := parseMinor(in); !ok || got != want {

@@ -142,96 +142,98 @@ func TestVisibility(t *testing.T) {
 // documents, vulnerabilities, immigration history, consent or medical needs
 // in the JSON, and none of that text on the page, while the plan shows.
 func TestPartnerSeesOnlyItsFields(t *testing.T) {
-	e := apptest.New(t, "sqlite")
-	ids := visibilityCases(t, e)
-	id := ids["chose-ngo-one"]
-	// Give the case every kind of record first.
-	move(t, e, caseworker, id, "counselling", "")
-	move(t, e, caseworker, id, "documents", "")
-	must(t, e, http.StatusCreated, caseworker, "POST", casePath(id, "/travel-documents"), map[string]any{"kind": "laissez_passer", "authority": "embassy"})
-	must(t, e, http.StatusCreated, caseworker, "POST", casePath(id, "/flights"), map[string]any{"date": today(), "route": "AMS-IST-EBL", "escort": true, "medical_needs": "Daily insulin injections."})
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		ids := visibilityCases(t, e)
+		id := ids["chose-ngo-one"]
+		// Give the case every kind of record first.
+		move(t, e, caseworker, id, "counselling", "")
+		move(t, e, caseworker, id, "documents", "")
+		must(t, e, http.StatusCreated, caseworker, "POST", casePath(id, "/travel-documents"), map[string]any{"kind": "laissez_passer", "authority": "embassy"})
+		must(t, e, http.StatusCreated, caseworker, "POST", casePath(id, "/flights"), map[string]any{"date": today(), "route": "AMS-IST-EBL", "escort": true, "medical_needs": "Daily insulin injections."})
 
-	full := map[string]any{}
-	must(t, e, http.StatusOK, caseworker, "GET", casePath(id), nil).JSON(&full)
-	fullKeys := map[string]bool{}
-	jsonKeys(full, fullKeys)
-	for _, k := range []string{"vulnerabilities", "documents_held", "travel_documents", "immigration_history", "medical_needs", "consents"} {
-		if !fullKeys[k] {
-			t.Errorf("the full view has no %q (the test would prove nothing)", k)
-		}
-	}
-
-	res := must(t, e, http.StatusOK, partner, "GET", casePath(id), nil)
-	var v any
-	if err := json.Unmarshal(res.Body, &v); err != nil {
-		t.Fatal(err)
-	}
-	keys := map[string]bool{}
-	jsonKeys(v, keys)
-	for k := range keys {
-		for _, banned := range []string{"vulnerab", "document", "immigration", "medical", "consent", "choice", "escort", "reason", "actor", "intake"} {
-			if strings.Contains(k, banned) {
-				t.Errorf("the partner's JSON has the key %q", k)
+		full := map[string]any{}
+		must(t, e, http.StatusOK, caseworker, "GET", casePath(id), nil).JSON(&full)
+		fullKeys := map[string]bool{}
+		jsonKeys(full, fullKeys)
+		for _, k := range []string{"vulnerabilities", "documents_held", "travel_documents", "immigration_history", "medical_needs", "consents"} {
+			if !fullKeys[k] {
+				t.Errorf("the full view has no %q (the test would prove nothing)", k)
 			}
 		}
-	}
-	for _, text := range []string{"Trafficking", "trafficking", "Daily insulin", "Asylum application", "expired"} {
-		if strings.Contains(string(res.Body), text) {
-			t.Errorf("the partner's JSON holds %q", text)
-		}
-	}
-	if !keys["plan"] || !strings.Contains(string(res.Body), "ground-floor flat") || !keys["arrival"] {
-		t.Errorf("the partner's JSON lacks the plan or the arrival: %s", res.Body)
-	}
 
-	status, body := page(t, e, e.Browser(partner), fmt.Sprintf("/returns/cases/%d", id))
-	if status != http.StatusOK {
-		t.Fatalf("partner's page: %d", status)
-	}
-	for _, text := range []string{"Vulnerabilities", "Trafficking victim", "Medical needs", "Documents held", "Daily insulin", "Immigration history", "Asylum application", "Expired passport", "Consent", "Laissez passer"} {
-		if strings.Contains(body, text) {
-			t.Errorf("the partner's page shows %q", text)
+		res := must(t, e, http.StatusOK, partner, "GET", casePath(id), nil)
+		var v any
+		if err := json.Unmarshal(res.Body, &v); err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, text := range []string{"Reintegration plan", "ground-floor flat", "Open a bakery", "Layla Haddad"} {
-		if !strings.Contains(body, text) {
-			t.Errorf("the partner's page does not show %q", text)
+		keys := map[string]bool{}
+		jsonKeys(v, keys)
+		for k := range keys {
+			for _, banned := range []string{"vulnerab", "document", "immigration", "medical", "consent", "choice", "escort", "reason", "actor", "intake"} {
+				if strings.Contains(k, banned) {
+					t.Errorf("the partner's JSON has the key %q", k)
+				}
+			}
 		}
-	}
-	// The queue carries no special-category data for anyone.
-	res = must(t, e, http.StatusOK, partner, "GET", "/api/v1/returns/cases", nil)
-	if strings.Contains(string(res.Body), "vulnerab") || strings.Contains(string(res.Body), "medical") {
-		t.Errorf("the partner's queue holds special-category data: %s", res.Body)
-	}
+		for _, text := range []string{"Trafficking", "trafficking", "Daily insulin", "Asylum application", "expired"} {
+			if strings.Contains(string(res.Body), text) {
+				t.Errorf("the partner's JSON holds %q", text)
+			}
+		}
+		if !keys["plan"] || !strings.Contains(string(res.Body), "ground-floor flat") || !keys["arrival"] {
+			t.Errorf("the partner's JSON lacks the plan or the arrival: %s", res.Body)
+		}
+
+		status, body := page(t, e, e.Browser(partner), fmt.Sprintf("/returns/cases/%d", id))
+		if status != http.StatusOK {
+			t.Fatalf("partner's page: %d", status)
+		}
+		for _, text := range []string{"Vulnerabilities", "Trafficking victim", "Medical needs", "Documents held", "Daily insulin", "Immigration history", "Asylum application", "Expired passport", "Consent", "Laissez passer"} {
+			if strings.Contains(body, text) {
+				t.Errorf("the partner's page shows %q", text)
+			}
+		}
+		for _, text := range []string{"Reintegration plan", "ground-floor flat", "Open a bakery", "Layla Haddad"} {
+			if !strings.Contains(body, text) {
+				t.Errorf("the partner's page does not show %q", text)
+			}
+		}
+		// The queue carries no special-category data for anyone.
+		res = must(t, e, http.StatusOK, partner, "GET", "/api/v1/returns/cases", nil)
+		if strings.Contains(string(res.Body), "vulnerab") || strings.Contains(string(res.Body), "medical") {
+			t.Errorf("the partner's queue holds special-category data: %s", res.Body)
+		}
+	})
 }
 
 // TestChoiceChangeMovesVisibility: when the migrant chooses another NGO,
 // the first loses the case and the second gains it; the history keeps both.
 func TestChoiceChangeMovesVisibility(t *testing.T) {
-	e := apptest.New(t, "sqlite")
-	c := create(t, e, ngoOne, caseBody("TN", "ngo-one", "national"))
-	must(t, e, http.StatusNotFound, ngoTwo, "GET", casePath(c.ID), nil)
-	// A counsellor registers only migrants who chose their own NGO.
-	res := must(t, e, http.StatusUnprocessableEntity, ngoOne, "POST", "/api/v1/returns/cases", caseBody("TN", "ngo-two", "national"))
-	if p := res.Problem(); !hasField(p, "counselling_org") {
-		t.Errorf("registering for another NGO: %s", problemFields(p))
-	}
-	must(t, e, http.StatusUnprocessableEntity, ngoOne, "POST", casePath(c.ID, "/counselling-org"), map[string]string{"counselling_org": "ngo-one", "chosen_on": today(), "reason": "Same."})
-	must(t, e, http.StatusOK, ngoOne, "POST", casePath(c.ID, "/counselling-org"),
-		map[string]string{"counselling_org": "ngo-two", "chosen_on": today(), "reason": "The migrant prefers an NGO closer to home."})
-	must(t, e, http.StatusNotFound, ngoOne, "GET", casePath(c.ID), nil)
-	var v struct {
-		CounsellingOrg struct{ Slug string } `json:"counselling_org"`
-		Choices        []struct {
-			From   *struct{ Slug string }
-			To     struct{ Slug string }
-			Reason string
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		c := create(t, e, ngoOne, caseBody("TN", "ngo-one", "national"))
+		must(t, e, http.StatusNotFound, ngoTwo, "GET", casePath(c.ID), nil)
+		// A counsellor registers only migrants who chose their own NGO.
+		res := must(t, e, http.StatusUnprocessableEntity, ngoOne, "POST", "/api/v1/returns/cases", caseBody("TN", "ngo-two", "national"))
+		if p := res.Problem(); !hasField(p, "counselling_org") {
+			t.Errorf("registering for another NGO: %s", problemFields(p))
 		}
-	}
-	must(t, e, http.StatusOK, ngoTwo, "GET", casePath(c.ID), nil).JSON(&v)
-	if v.CounsellingOrg.Slug != "ngo-two" || len(v.Choices) != 2 || v.Choices[0].From != nil || v.Choices[1].From == nil ||
-		v.Choices[1].From.Slug != "ngo-one" || v.Choices[1].To.Slug != "ngo-two" || !strings.Contains(v.Choices[1].Reason, "closer to home") {
-		t.Errorf("after the change: %+v", v)
-	}
-	checkCounts(t, e)
+		must(t, e, http.StatusUnprocessableEntity, ngoOne, "POST", casePath(c.ID, "/counselling-org"), map[string]string{"counselling_org": "ngo-one", "chosen_on": today(), "reason": "Same."})
+		must(t, e, http.StatusOK, ngoOne, "POST", casePath(c.ID, "/counselling-org"),
+			map[string]string{"counselling_org": "ngo-two", "chosen_on": today(), "reason": "The migrant prefers an NGO closer to home."})
+		must(t, e, http.StatusNotFound, ngoOne, "GET", casePath(c.ID), nil)
+		var v struct {
+			CounsellingOrg struct{ Slug string } `json:"counselling_org"`
+			Choices        []struct {
+				From   *struct{ Slug string }
+				To     struct{ Slug string }
+				Reason string
+			}
+		}
+		must(t, e, http.StatusOK, ngoTwo, "GET", casePath(c.ID), nil).JSON(&v)
+		if v.CounsellingOrg.Slug != "ngo-two" || len(v.Choices) != 2 || v.Choices[0].From != nil || v.Choices[1].From == nil ||
+			v.Choices[1].From.Slug != "ngo-one" || v.Choices[1].To.Slug != "ngo-two" || !strings.Contains(v.Choices[1].Reason, "closer to home") {
+			t.Errorf("after the change: %+v", v)
+		}
+		checkCounts(t, e)
+	})
 }
