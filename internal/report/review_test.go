@@ -17,9 +17,11 @@ import (
 
 	"kompas/internal/app"
 	"kompas/internal/demo"
+	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
+	"kompas/internal/programmes"
 	"kompas/internal/report"
 )
 
@@ -296,6 +298,8 @@ func mustHold(t *testing.T, format, text string) {
 	}
 }
 
+// TestPDFAndDOCX runs on SQLite only: TestGolden shows both engines give the
+// same document, and the LibreOffice conversion takes seconds.
 func TestPDFAndDOCX(t *testing.T) {
 	db := demoDB(t, "sqlite")
 	doc := build(t, builder(db))
@@ -349,160 +353,212 @@ func TestPDFAndDOCX(t *testing.T) {
 	})
 }
 
-// peopleSource supplies one count of people below the threshold and one
-// above, as an operational module would.
+// peopleSource supplies counts of people on both sides of the threshold and
+// far above it, as an operational module would.
 type peopleSource struct{}
 
 func (peopleSource) Facts(context.Context) ([]facts.Fact, error) {
 	return []facts.Fact{
 		{Key: "returns.departed.small", Label: "Assisted departures to Eritrea", Value: 3, Unit: "people", Period: "2025", Module: "returns", Source: "/returns/stats?country=ER", People: true, Objectives: []int{21}},
+		{Key: "returns.departed.four", Label: "Assisted departures to Sudan", Value: 4, Unit: "people", Period: "2025", Module: "returns", Source: "/returns/stats?country=SD", People: true, Objectives: []int{21}},
+		{Key: "returns.departed.five", Label: "Assisted departures to Ghana", Value: 5, Unit: "people", Period: "2025", Module: "returns", Source: "/returns/stats?country=GH", People: true, Objectives: []int{21}},
 		{Key: "returns.departed.large", Label: "Assisted departures to Iraq", Value: 412, Unit: "people", Period: "2025", Module: "returns", Source: "/returns/stats?country=IQ", People: true, Objectives: []int{21}},
 		{Key: "returns.share.iom", Label: "Share of voluntary returns with IOM", Value: 80, Unit: "percent", Period: "2025", Module: "returns", Source: "/returns/stats"},
 	}, nil
 }
 
+// addBoundaryResults records an initiative whose results count people on
+// both sides of the threshold (results are suppressed as facts are).
+func addBoundaryResults(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	o, err := (&auth.Service{DB: db}).OrgBySlug(ctx, db, "mfa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &auth.Principal{Email: "admin@mfa.example", Role: auth.RoleAdmin, OrgID: o.ID, OrgSlug: "mfa"}
+	_, err = (&programmes.Register{DB: db}).Create(ctx, p, programmes.Input{
+		Title: "Boundary reintegration pilot", Kind: "project", Status: "active", Start: "2025", Objectives: []int{21},
+		Results: []programmes.Result{
+			{Indicator: "Returnees counselled in Kassala", Value: "4", Unit: "people"},
+			{Indicator: "Returnees counselled in Kumasi", Value: "5", Unit: "people"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var markup = regexp.MustCompile(`<[^>]+>|[*\[\]]`)
+
+// valueAfter is the text that follows "label:" in a rendered review, with
+// HTML tags and Markdown emphasis and link brackets taken out, or "" when
+// the label is not there.
+func valueAfter(text, label string) string {
+	_, rest, ok := strings.Cut(text, label+":")
+	if !ok {
+		return ""
+	}
+	rest = markup.ReplaceAllString(rest[:min(len(rest), 300)], "")
+	return strings.TrimSpace(rest)
+}
+
+// TestSuppressionInEveryFormat: in Markdown, HTML, DOCX and PDF a count of
+// people below 5 reads "fewer than 5 people" and exactly 5 is shown, for
+// the modules' facts and for the register's results.
 func TestSuppressionInEveryFormat(t *testing.T) {
-	db := demoDB(t, "sqlite")
-	doc := build(t, builder(db, peopleSource{}))
-	md := string(report.Markdown(doc))
-	html := string(report.HTML(doc))
-	pdf, err := report.PDF(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dx, err := report.DOCX(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts := map[string]string{"md": md, "html": html, "docx": docxText(t, dx)}
-	if _, err := exec.LookPath("pdftotext"); err == nil || requireOffice() {
-		texts["pdf"] = pdfText(t, pdf)
-	}
-	for format, text := range texts {
-		if !strings.Contains(text, "fewer than 5 people") {
-			t.Errorf("%s does not show the small count as \"fewer than 5 people\"", format)
+	eachDemo(t, func(t *testing.T, db *store.DB) {
+		addBoundaryResults(t, db)
+		doc := build(t, builder(db, peopleSource{}))
+		md := string(report.Markdown(doc))
+		html := string(report.HTML(doc))
+		pdf, err := report.PDF(doc)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if strings.Contains(text, "Assisted departures to Eritrea: 3") || strings.Contains(text, ">3 people") || strings.Contains(text, "**3 people**") || strings.Contains(text, " 3 people") {
-			t.Errorf("%s shows the suppressed count", format)
+		dx, err := report.DOCX(doc)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !strings.Contains(text, "412 people") {
-			t.Errorf("%s does not show the count above the threshold", format)
+		texts := map[string]string{"md": md, "html": html, "docx": docxText(t, dx)}
+		if _, err := exec.LookPath("pdftotext"); err == nil || requireOffice() {
+			texts["pdf"] = pdfText(t, pdf)
 		}
-		if !strings.Contains(text, "/returns/stats?country=ER") && format != "pdf" {
-			t.Errorf("%s has no source for the suppressed figure", format)
+		for format, text := range texts {
+			for label, want := range map[string]string{
+				"Assisted departures to Eritrea":  "fewer than 5 people",
+				"Assisted departures to Sudan":    "fewer than 5 people",
+				"Assisted departures to Ghana":    "5 people",
+				"Assisted departures to Iraq":     "412 people",
+				"Returnees counselled in Kassala": "fewer than 5 people",
+				"Returnees counselled in Kumasi":  "5 people",
+			} {
+				if got := valueAfter(text, label); !strings.HasPrefix(got, want) {
+					t.Errorf("%s: %s reads %.40q, want %q", format, label, got, want)
+				}
+			}
+			for _, leak := range []string{"3 people", "4 people"} {
+				if strings.Contains(strings.ReplaceAll(text, "fewer than 5 people", ""), leak) {
+					t.Errorf("%s shows the suppressed count %q", format, leak)
+				}
+			}
+			if !strings.Contains(text, "/returns/stats?country=ER") && format != "pdf" {
+				t.Errorf("%s has no source for the suppressed figure", format)
+			}
 		}
-	}
-	// The other module's figure without objectives is among the key figures,
-	// with its note.
-	if !strings.Contains(md, "| Share of voluntary returns with IOM | [80%](/returns/stats) | 2025 | returns[^") {
-		t.Errorf("key figures do not carry the returns module's figure:\n%s", sectionText(md, "### Key figures"))
-	}
+		// The other module's figure without objectives is among the key
+		// figures, with its note.
+		if !strings.Contains(md, "| Share of voluntary returns with IOM | [80%](/returns/stats) | 2025 | returns[^") {
+			t.Errorf("key figures do not carry the returns module's figure:\n%s", sectionText(md, "### Key figures"))
+		}
+	})
 }
 
 func TestEditionTextIsSanitised(t *testing.T) {
-	db := demoDB(t, "sqlite")
-	intro := "We *reviewed* the register.\n\n<script>alert('x')</script>\n\n[bad](javascript:alert(1)) and [good](https://example.org/a) <img src=x onerror=alert(1)>\n\n- one\n- two"
-	doc, err := builder(db).Build(context.Background(), report.Spec{Author: "mfa", Introduction: intro, NextSteps: "**Continue** the work."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	html := string(report.HTML(doc))
-	for _, bad := range []string{"<script", "javascript:", "onerror", "<img"} {
-		if strings.Contains(html, bad) {
-			t.Errorf("HTML holds %q", bad)
+	eachDemo(t, func(t *testing.T, db *store.DB) {
+		intro := "We *reviewed* the register.\n\n<script>alert('x')</script>\n\n[bad](javascript:alert(1)) and [good](https://example.org/a) <img src=x onerror=alert(1)>\n\n- one\n- two"
+		doc, err := builder(db).Build(context.Background(), report.Spec{Author: "mfa", Introduction: intro, NextSteps: "**Continue** the work."})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, good := range []string{"<em>reviewed</em>", `<a href="https://example.org/a">good</a>`, "<li>one</li>", "<strong>Continue</strong> the work."} {
-		if !strings.Contains(html, good) {
-			t.Errorf("HTML lacks %q", good)
+		html := string(report.HTML(doc))
+		for _, bad := range []string{"<script", "javascript:", "onerror", "<img"} {
+			if strings.Contains(html, bad) {
+				t.Errorf("HTML holds %q", bad)
+			}
 		}
-	}
-	md := string(report.Markdown(doc))
-	if strings.Contains(md, "<script") || strings.Contains(md, "javascript:") {
-		t.Error("Markdown passes raw HTML or a javascript: link through")
-	}
+		for _, good := range []string{"<em>reviewed</em>", `<a href="https://example.org/a">good</a>`, "<li>one</li>", "<strong>Continue</strong> the work."} {
+			if !strings.Contains(html, good) {
+				t.Errorf("HTML lacks %q", good)
+			}
+		}
+		md := string(report.Markdown(doc))
+		if strings.Contains(md, "<script") || strings.Contains(md, "javascript:") {
+			t.Error("Markdown passes raw HTML or a javascript: link through")
+		}
+	})
 }
 
 func TestChartsAreAccessible(t *testing.T) {
-	db := demoDB(t, "sqlite")
-	doc := build(t, builder(db))
-	if len(doc.Charts) != 3 {
-		t.Fatalf("%d charts, want money, pillars and the heat map", len(doc.Charts))
-	}
-	html := string(report.HTML(doc))
-	if strings.Contains(html, "style=") || strings.Contains(html, "<script") || strings.Contains(html, "<style") {
-		t.Error("the review's HTML carries inline style or script, which the CSP refuses")
-	}
-	for _, c := range doc.Charts {
-		svg := c.SVG()
-		for _, want := range []string{`role="img"`, "<title id=", "<desc id=", `aria-labelledby="` + c.ID + `-title ` + c.ID + `-desc"`, "<text "} {
-			if !strings.Contains(svg, want) {
-				t.Errorf("%s: SVG lacks %s", c.ID, want)
+	eachDemo(t, func(t *testing.T, db *store.DB) {
+		doc := build(t, builder(db))
+		if len(doc.Charts) != 3 {
+			t.Fatalf("%d charts, want money, pillars and the heat map", len(doc.Charts))
+		}
+		html := string(report.HTML(doc))
+		if strings.Contains(html, "style=") || strings.Contains(html, "<script") || strings.Contains(html, "<style") {
+			t.Error("the review's HTML carries inline style or script, which the CSP refuses")
+		}
+		for _, c := range doc.Charts {
+			svg := c.SVG()
+			for _, want := range []string{`role="img"`, "<title id=", "<desc id=", `aria-labelledby="` + c.ID + `-title ` + c.ID + `-desc"`, "<text "} {
+				if !strings.Contains(svg, want) {
+					t.Errorf("%s: SVG lacks %s", c.ID, want)
+				}
+			}
+			b, err := c.PNG()
+			if err != nil {
+				t.Fatalf("%s: PNG: %v", c.ID, err)
+			}
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("%s: PNG does not decode: %v", c.ID, err)
+			}
+			if img.Bounds().Dx() < 400 {
+				t.Errorf("%s: PNG is %d pixels wide", c.ID, img.Bounds().Dx())
 			}
 		}
-		b, err := c.PNG()
-		if err != nil {
-			t.Fatalf("%s: PNG: %v", c.ID, err)
+		heat := doc.Charts[2].SVG()
+		if !strings.Contains(heat, `class="heat-0"`) || !strings.Contains(heat, `class="heat-4"`) {
+			t.Error("heat map does not use its shade classes")
 		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("%s: PNG does not decode: %v", c.ID, err)
-		}
-		if img.Bounds().Dx() < 400 {
-			t.Errorf("%s: PNG is %d pixels wide", c.ID, img.Bounds().Dx())
-		}
-	}
-	heat := doc.Charts[2].SVG()
-	if !strings.Contains(heat, `class="heat-0"`) || !strings.Contains(heat, `class="heat-4"`) {
-		t.Error("heat map does not use its shade classes")
-	}
+	})
 }
 
 // TestPeriodAndGrouping: an edition's period leaves out initiatives that
 // ended before it, and a custom grouping makes its own sections.
 func TestPeriodAndGrouping(t *testing.T) {
-	db := demoDB(t, "sqlite")
-	doc, err := builder(db).Build(context.Background(), report.Spec{Author: "mfa", PeriodFrom: "2020", PeriodTo: "2022",
-		Grouping: []report.Group{{Title: "Returns", Objectives: []int{21}}, {Objectives: []int{8}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := string(report.Markdown(doc))
-	if !strings.Contains(md, "### Returns\n") || !strings.Contains(md, "### Objective 8: Save lives\n") {
-		t.Errorf("custom groups are not sections:\n%s", md[:2000])
-	}
-	if strings.Contains(md, "Human rights monitoring mission to Niger") {
-		t.Error("an initiative of 2019 is in a review of 2020–2022")
-	}
-	if !strings.Contains(md, "no activity recorded in the register for this period") {
-		t.Error("the group without activity does not say so")
-	}
-	if !strings.Contains(md, "**Period:** 2020–2022") {
-		t.Error("the period is not in the front matter")
-	}
+	eachDemo(t, func(t *testing.T, db *store.DB) {
+		doc, err := builder(db).Build(context.Background(), report.Spec{Author: "mfa", PeriodFrom: "2020", PeriodTo: "2022",
+			Grouping: []report.Group{{Title: "Returns", Objectives: []int{21}}, {Objectives: []int{8}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := string(report.Markdown(doc))
+		if !strings.Contains(md, "### Returns\n") || !strings.Contains(md, "### Objective 8: Save lives\n") {
+			t.Errorf("custom groups are not sections:\n%s", md[:2000])
+		}
+		if strings.Contains(md, "Human rights monitoring mission to Niger") {
+			t.Error("an initiative of 2019 is in a review of 2020–2022")
+		}
+		if !strings.Contains(md, "no activity recorded in the register for this period") {
+			t.Error("the group without activity does not say so")
+		}
+		if !strings.Contains(md, "**Period:** 2020–2022") {
+			t.Error("the period is not in the front matter")
+		}
+	})
 }
 
 // TestEmptyRegister renders a review with no initiative at all: every
 // objective is a gap, and every format still renders.
 func TestEmptyRegister(t *testing.T) {
-	db := storetest.Open(t, "sqlite")
-	if _, err := app.Migrate(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := builder(db).Build(context.Background(), report.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range report.Formats {
-		if _, err := report.Render(doc, f.Name); err != nil {
-			t.Errorf("%s: %v", f.Name, err)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		doc, err := builder(db).Build(context.Background(), report.Spec{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	md := string(report.Markdown(doc))
-	if n := strings.Count(md, "| no activity recorded |"); n != 23 {
-		t.Errorf("%d gaps in an empty register, want 23", n)
-	}
-	if !strings.Contains(md, "This review is generated by Kompas") {
-		t.Error("the method text without an author")
-	}
+		for _, f := range report.Formats {
+			if _, err := report.Render(doc, f.Name); err != nil {
+				t.Errorf("%s: %v", f.Name, err)
+			}
+		}
+		md := string(report.Markdown(doc))
+		if n := strings.Count(md, "| no activity recorded |"); n != 23 {
+			t.Errorf("%d gaps in an empty register, want 23", n)
+		}
+		if !strings.Contains(md, "This review is generated by Kompas") {
+			t.Error("the method text without an author")
+		}
+	}, app.Migrations...)
 }
