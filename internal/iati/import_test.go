@@ -558,207 +558,209 @@ func TestRoundTrip(t *testing.T) {
 
 func TestAccess(t *testing.T) {
 	iom := referenceFile(t, "diterator-activity-01.xml")
-	e := apptest.New(t, "sqlite")
-	j := upload(t, e, policy, "iom.xml", iom)
-	sugs := suggestions(t, e, policy, j.ID)
-	if len(sugs) == 0 {
-		t.Fatal("no suggestion to decide")
-	}
-	// A policy officer of another organisation may import, but not decide
-	// on an initiative the MFA recorded.
-	svc := &auth.Service{DB: e.DB}
-	if _, err := svc.CreateUser(context.Background(), nil, auth.NewUser{Email: "policy@jenv.example", Name: "Jet", Password: apptest.Password, OrgSlug: "jenv", Role: auth.RolePolicyOfficer}); err != nil {
-		t.Fatal(err)
-	}
-	body, ct := multipartFile(t, "file", "iom.xml", iom)
-	jobPath := fmt.Sprintf("/api/v1/imports/iati/%d", j.ID)
-	sugPath := fmt.Sprintf("/api/v1/imports/iati/suggestions/%d", sugs[0].ID)
-	decision := []byte(`{"status":"confirmed"}`)
-	cases := []struct {
-		method, path, who string
-		body              []byte
-		ctype             string
-		want              int
-	}{
-		{"POST", "/api/v1/imports/iati", "", body, ct, 401},
-		{"POST", "/api/v1/imports/iati", analyst, body, ct, 403},
-		{"POST", "/api/v1/imports/iati", policy, []byte("not multipart"), "text/plain", 400},
-		{"POST", "/api/v1/imports/iati", policy, body, ct, 202},
-		{"GET", jobPath, "", nil, "", 401},
-		{"GET", jobPath, analyst, nil, "", 403},
-		{"GET", "/api/v1/imports/iati/999999", policy, nil, "", 404},
-		{"GET", "/api/v1/imports/iati/x", policy, nil, "", 404},
-		{"GET", jobPath, policy, nil, "", 200},
-		{"GET", jobPath, admin, nil, "", 200},
-		{"GET", jobPath + "/suggestions", "", nil, "", 401},
-		{"GET", jobPath + "/suggestions", analyst, nil, "", 403},
-		{"GET", "/api/v1/imports/iati/999999/suggestions", policy, nil, "", 404},
-		{"GET", jobPath + "/suggestions", policy, nil, "", 200},
-		{"POST", sugPath, "", decision, "application/json", 401},
-		{"POST", sugPath, analyst, decision, "application/json", 403},
-		{"POST", sugPath, "policy@jenv.example", decision, "application/json", 403},
-		{"POST", "/api/v1/imports/iati/suggestions/999999", policy, decision, "application/json", 404},
-		{"POST", sugPath, policy, []byte(`{"status":1}`), "application/json", 400},
-		{"POST", sugPath, policy, decision, "application/json", 200},
-		{"GET", "/api/v1/exports/iati", "", nil, "", 401},
-		{"GET", "/api/v1/exports/iati", analyst, nil, "", 200},
-	}
-	for _, c := range cases {
-		tok := ""
-		if c.who != "" {
-			tok = e.Token(c.who)
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		j := upload(t, e, policy, "iom.xml", iom)
+		sugs := suggestions(t, e, policy, j.ID)
+		if len(sugs) == 0 {
+			t.Fatal("no suggestion to decide")
 		}
-		var b any
-		if c.body != nil {
-			b = c.body
-		}
-		h := map[string]string{}
-		if c.ctype != "" {
-			h["Content-Type"] = c.ctype
-		}
-		res := e.DoHeaders(c.method, c.path, tok, b, h)
-		if res.Status != c.want {
-			t.Errorf("%s %s as %q: %d, want %d (%.300s)", c.method, c.path, c.who, res.Status, c.want, res.Body)
-		}
-		if c.want >= 400 && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
-			t.Errorf("%s %s: error is %s, not problem JSON", c.method, c.path, res.Header.Get("Content-Type"))
-		}
-	}
-	// The 202 above started a job: let it finish before the pages run.
-	var last int64
-	_ = e.DB.QueryRow(context.Background(), `SELECT MAX(id) FROM iati_jobs`).Scan(&last)
-	waitJob(t, e, policy, last)
-
-	// Pages.
-	page := func(who, method, path string, body io.Reader, ctype string) *http.Response {
-		t.Helper()
-		c := e.Browser(who)
-		req, _ := http.NewRequest(method, e.URL+path, body)
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		res, err := c.Do(req)
-		if err != nil {
+		// A policy officer of another organisation may import, but not decide
+		// on an initiative the MFA recorded.
+		svc := &auth.Service{DB: e.DB}
+		if _, err := svc.CreateUser(context.Background(), nil, auth.NewUser{Email: "policy@jenv.example", Name: "Jet", Password: apptest.Password, OrgSlug: "jenv", Role: auth.RolePolicyOfficer}); err != nil {
 			t.Fatal(err)
 		}
-		res.Body.Close()
-		return res
-	}
-	jobPage := fmt.Sprintf("/imports/iati/%d", j.ID)
-	form := "status=rejected"
-	pageCases := []struct {
-		who, method, path string
-		body              []byte
-		ctype             string
-		want              int
-	}{
-		{"", "GET", "/imports/iati", nil, "", 303},
-		{analyst, "GET", "/imports/iati", nil, "", 403},
-		{policy, "GET", "/imports/iati", nil, "", 200},
-		{"", "POST", "/imports/iati", body, ct, 401},
-		{analyst, "POST", "/imports/iati", body, ct, 403},
-		{policy, "POST", "/imports/iati", body, ct, 303},
-		{"", "GET", jobPage, nil, "", 303},
-		{analyst, "GET", jobPage, nil, "", 403},
-		{policy, "GET", "/imports/iati/999999", nil, "", 404},
-		{policy, "GET", jobPage, nil, "", 200},
-		{"", "GET", jobPage + "/review", nil, "", 303},
-		{analyst, "GET", jobPage + "/review", nil, "", 403},
-		{policy, "GET", "/imports/iati/999999/review", nil, "", 404},
-		{policy, "GET", jobPage + "/review", nil, "", 200},
-		{"", "POST", "/imports/iati/suggestions/" + fmt.Sprint(sugs[0].ID), []byte(form), "application/x-www-form-urlencoded", 401},
-		{analyst, "POST", "/imports/iati/suggestions/" + fmt.Sprint(sugs[0].ID), []byte(form), "application/x-www-form-urlencoded", 403},
-		{policy, "POST", "/imports/iati/suggestions/999999", []byte(form), "application/x-www-form-urlencoded", 404},
-		{policy, "POST", "/imports/iati/suggestions/" + fmt.Sprint(sugs[0].ID), []byte(form), "application/x-www-form-urlencoded", 303},
-		{"", "GET", "/exports/iati.xml", nil, "", 303},
-		{analyst, "GET", "/exports/iati.xml", nil, "", 200},
-	}
-	for _, c := range pageCases {
-		var rd io.Reader
-		if c.body != nil {
-			rd = bytes.NewReader(c.body)
+		body, ct := multipartFile(t, "file", "iom.xml", iom)
+		jobPath := fmt.Sprintf("/api/v1/imports/iati/%d", j.ID)
+		sugPath := fmt.Sprintf("/api/v1/imports/iati/suggestions/%d", sugs[0].ID)
+		decision := []byte(`{"status":"confirmed"}`)
+		cases := []struct {
+			method, path, who string
+			body              []byte
+			ctype             string
+			want              int
+		}{
+			{"POST", "/api/v1/imports/iati", "", body, ct, 401},
+			{"POST", "/api/v1/imports/iati", analyst, body, ct, 403},
+			{"POST", "/api/v1/imports/iati", policy, []byte("not multipart"), "text/plain", 400},
+			{"POST", "/api/v1/imports/iati", policy, body, ct, 202},
+			{"GET", jobPath, "", nil, "", 401},
+			{"GET", jobPath, analyst, nil, "", 403},
+			{"GET", "/api/v1/imports/iati/999999", policy, nil, "", 404},
+			{"GET", "/api/v1/imports/iati/x", policy, nil, "", 404},
+			{"GET", jobPath, policy, nil, "", 200},
+			{"GET", jobPath, admin, nil, "", 200},
+			{"GET", jobPath + "/suggestions", "", nil, "", 401},
+			{"GET", jobPath + "/suggestions", analyst, nil, "", 403},
+			{"GET", "/api/v1/imports/iati/999999/suggestions", policy, nil, "", 404},
+			{"GET", jobPath + "/suggestions", policy, nil, "", 200},
+			{"POST", sugPath, "", decision, "application/json", 401},
+			{"POST", sugPath, analyst, decision, "application/json", 403},
+			{"POST", sugPath, "policy@jenv.example", decision, "application/json", 403},
+			{"POST", "/api/v1/imports/iati/suggestions/999999", policy, decision, "application/json", 404},
+			{"POST", sugPath, policy, []byte(`{"status":1}`), "application/json", 400},
+			{"POST", sugPath, policy, decision, "application/json", 200},
+			{"GET", "/api/v1/exports/iati", "", nil, "", 401},
+			{"GET", "/api/v1/exports/iati", analyst, nil, "", 200},
 		}
-		res := page(c.who, c.method, c.path, rd, c.ctype)
-		if res.StatusCode != c.want {
-			t.Errorf("page %s %s as %q: %d, want %d", c.method, c.path, c.who, res.StatusCode, c.want)
+		for _, c := range cases {
+			tok := ""
+			if c.who != "" {
+				tok = e.Token(c.who)
+			}
+			var b any
+			if c.body != nil {
+				b = c.body
+			}
+			h := map[string]string{}
+			if c.ctype != "" {
+				h["Content-Type"] = c.ctype
+			}
+			res := e.DoHeaders(c.method, c.path, tok, b, h)
+			if res.Status != c.want {
+				t.Errorf("%s %s as %q: %d, want %d (%.300s)", c.method, c.path, c.who, res.Status, c.want, res.Body)
+			}
+			if c.want >= 400 && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+				t.Errorf("%s %s: error is %s, not problem JSON", c.method, c.path, res.Header.Get("Content-Type"))
+			}
 		}
-	}
-	_ = e.DB.QueryRow(context.Background(), `SELECT MAX(id) FROM iati_jobs`).Scan(&last)
-	waitJob(t, e, policy, last)
+		// The 202 above started a job: let it finish before the pages run.
+		var last int64
+		_ = e.DB.QueryRow(context.Background(), `SELECT MAX(id) FROM iati_jobs`).Scan(&last)
+		waitJob(t, e, policy, last)
+
+		// Pages.
+		page := func(who, method, path string, body io.Reader, ctype string) *http.Response {
+			t.Helper()
+			c := e.Browser(who)
+			req, _ := http.NewRequest(method, e.URL+path, body)
+			if ctype != "" {
+				req.Header.Set("Content-Type", ctype)
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res
+		}
+		jobPage := fmt.Sprintf("/imports/iati/%d", j.ID)
+		form := "status=rejected"
+		pageCases := []struct {
+			who, method, path string
+			body              []byte
+			ctype             string
+			want              int
+		}{
+			{"", "GET", "/imports/iati", nil, "", 303},
+			{analyst, "GET", "/imports/iati", nil, "", 403},
+			{policy, "GET", "/imports/iati", nil, "", 200},
+			{"", "POST", "/imports/iati", body, ct, 401},
+			{analyst, "POST", "/imports/iati", body, ct, 403},
+			{policy, "POST", "/imports/iati", body, ct, 303},
+			{"", "GET", jobPage, nil, "", 303},
+			{analyst, "GET", jobPage, nil, "", 403},
+			{policy, "GET", "/imports/iati/999999", nil, "", 404},
+			{policy, "GET", jobPage, nil, "", 200},
+			{"", "GET", jobPage + "/review", nil, "", 303},
+			{analyst, "GET", jobPage + "/review", nil, "", 403},
+			{policy, "GET", "/imports/iati/999999/review", nil, "", 404},
+			{policy, "GET", jobPage + "/review", nil, "", 200},
+			{"", "POST", "/imports/iati/suggestions/" + fmt.Sprint(sugs[0].ID), []byte(form), "application/x-www-form-urlencoded", 401},
+			{analyst, "POST", "/imports/iati/suggestions/" + fmt.Sprint(sugs[0].ID), []byte(form), "application/x-www-form-urlencoded", 403},
+			{policy, "POST", "/imports/iati/suggestions/999999", []byte(form), "application/x-www-form-urlencoded", 404},
+			{policy, "POST", "/imports/iati/suggestions/" + fmt.Sprint(sugs[0].ID), []byte(form), "application/x-www-form-urlencoded", 303},
+			{"", "GET", "/exports/iati.xml", nil, "", 303},
+			{analyst, "GET", "/exports/iati.xml", nil, "", 200},
+		}
+		for _, c := range pageCases {
+			var rd io.Reader
+			if c.body != nil {
+				rd = bytes.NewReader(c.body)
+			}
+			res := page(c.who, c.method, c.path, rd, c.ctype)
+			if res.StatusCode != c.want {
+				t.Errorf("page %s %s as %q: %d, want %d", c.method, c.path, c.who, res.StatusCode, c.want)
+			}
+		}
+		_ = e.DB.QueryRow(context.Background(), `SELECT MAX(id) FROM iati_jobs`).Scan(&last)
+		waitJob(t, e, policy, last)
+	})
 }
 
 // TestPages walks the pages as a browser: upload, the job page, the
 // review with its confirm button.
 func TestPages(t *testing.T) {
 	iom := referenceFile(t, "diterator-activity-01.xml")
-	e := apptest.New(t, "sqlite")
-	c := e.Browser(policy)
-	get := func(path string) (int, http.Header, string) {
-		t.Helper()
-		res, err := c.Get(e.URL + path)
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		c := e.Browser(policy)
+		get := func(path string) (int, http.Header, string) {
+			t.Helper()
+			res, err := c.Get(e.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, res.Header, string(b)
+		}
+		status, hdr, body := get("/imports/iati")
+		if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(body, `enctype="multipart/form-data"`) || !strings.Contains(body, "/exports/iati.xml") {
+			t.Fatalf("upload page: %d %q", status, hdr.Get("Content-Type"))
+		}
+		// An upload without a file is a form error.
+		empty, ct := multipartFile(t, "other", "x.txt", []byte("x"))
+		res, err := c.Post(e.URL+"/imports/iati", ct, bytes.NewReader(empty))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, res.Header, string(b)
-	}
-	status, hdr, body := get("/imports/iati")
-	if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(body, `enctype="multipart/form-data"`) || !strings.Contains(body, "/exports/iati.xml") {
-		t.Fatalf("upload page: %d %q", status, hdr.Get("Content-Type"))
-	}
-	// An upload without a file is a form error.
-	empty, ct := multipartFile(t, "other", "x.txt", []byte("x"))
-	res, err := c.Post(e.URL+"/imports/iati", ct, bytes.NewReader(empty))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "There is a problem") {
-		t.Errorf("upload without a file: %d", res.StatusCode)
-	}
-	up, ct := multipartFile(t, "file", "iom.xml", iom)
-	res, err = c.Post(e.URL+"/imports/iati", ct, bytes.NewReader(up))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	loc := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/imports/iati/") {
-		t.Fatalf("upload: %d %q", res.StatusCode, loc)
-	}
-	var id int64
-	fmt.Sscanf(strings.TrimPrefix(loc, "/imports/iati/"), "%d", &id)
-	waitJob(t, e, policy, id)
-	status, hdr, body = get(loc)
-	if status != 200 || !strings.Contains(body, "Done.") || !strings.Contains(body, "review the suggestions") || hdr.Get("Refresh") != "" {
-		t.Errorf("job page: %d refresh %q\n%.2000s", status, hdr.Get("Refresh"), body)
-	}
-	status, _, body = get(loc + "/review")
-	if status != 200 || !strings.Contains(body, "DAC sector 72010") || !strings.Contains(body, `name="status" value="confirmed"`) {
-		t.Fatalf("review page: %d\n%.2000s", status, body)
-	}
-	var sid int64
-	_ = e.DB.QueryRow(context.Background(), `SELECT id FROM iati_suggestions WHERE job_id = ?`, id).Scan(&sid)
-	res, err = c.PostForm(fmt.Sprintf("%s/imports/iati/suggestions/%d", e.URL, sid), map[string][]string{"status": {"confirmed"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != loc+"/review" {
-		t.Errorf("confirm: %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	it := initiativeByIATI(t, e, "XM-DAC-00000-0000")
-	if !slices.Equal(it.Objectives, []int{7}) {
-		t.Errorf("objectives after confirming on the page: %v", it.Objectives)
-	}
-	// A job still running asks the browser to refresh: make one look so.
-	if _, err := e.DB.Exec(context.Background(), `UPDATE iati_jobs SET status = 'running', heartbeat_at = ? WHERE id = ?`, store.FormatTime(time.Now()), id); err != nil {
-		t.Fatal(err)
-	}
-	status, hdr, body = get(loc)
-	if status != 200 || hdr.Get("Refresh") == "" || !strings.Contains(body, "Refresh") {
-		t.Errorf("running job page: %d refresh %q", status, hdr.Get("Refresh"))
-	}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "There is a problem") {
+			t.Errorf("upload without a file: %d", res.StatusCode)
+		}
+		up, ct := multipartFile(t, "file", "iom.xml", iom)
+		res, err = c.Post(e.URL+"/imports/iati", ct, bytes.NewReader(up))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/imports/iati/") {
+			t.Fatalf("upload: %d %q", res.StatusCode, loc)
+		}
+		var id int64
+		fmt.Sscanf(strings.TrimPrefix(loc, "/imports/iati/"), "%d", &id)
+		waitJob(t, e, policy, id)
+		status, hdr, body = get(loc)
+		if status != 200 || !strings.Contains(body, "Done.") || !strings.Contains(body, "review the suggestions") || hdr.Get("Refresh") != "" {
+			t.Errorf("job page: %d refresh %q\n%.2000s", status, hdr.Get("Refresh"), body)
+		}
+		status, _, body = get(loc + "/review")
+		if status != 200 || !strings.Contains(body, "DAC sector 72010") || !strings.Contains(body, `name="status" value="confirmed"`) {
+			t.Fatalf("review page: %d\n%.2000s", status, body)
+		}
+		var sid int64
+		_ = e.DB.QueryRow(context.Background(), `SELECT id FROM iati_suggestions WHERE job_id = ?`, id).Scan(&sid)
+		res, err = c.PostForm(fmt.Sprintf("%s/imports/iati/suggestions/%d", e.URL, sid), map[string][]string{"status": {"confirmed"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != loc+"/review" {
+			t.Errorf("confirm: %d %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		it := initiativeByIATI(t, e, "XM-DAC-00000-0000")
+		if !slices.Equal(it.Objectives, []int{7}) {
+			t.Errorf("objectives after confirming on the page: %v", it.Objectives)
+		}
+		// A job still running asks the browser to refresh: make one look so.
+		if _, err := e.DB.Exec(context.Background(), `UPDATE iati_jobs SET status = 'running', heartbeat_at = ? WHERE id = ?`, store.FormatTime(time.Now()), id); err != nil {
+			t.Fatal(err)
+		}
+		status, hdr, body = get(loc)
+		if status != 200 || hdr.Get("Refresh") == "" || !strings.Contains(body, "Refresh") {
+			t.Errorf("running job page: %d refresh %q", status, hdr.Get("Refresh"))
+		}
+	})
 }
