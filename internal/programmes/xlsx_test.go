@@ -178,44 +178,45 @@ func TestXLSXImportAllOrNothing(t *testing.T) {
 
 func TestXLSXAccess(t *testing.T) {
 	t.Parallel()
-	e := apptest.New(t, "sqlite")
-	body := xlsxOf(t, [][]string{{"title", "kind", "status"}, {"Access test", "project", "active"}})
-	cases := []struct {
-		method, path, who string
-		body              []byte
-		want              int
-	}{
-		{"GET", "/api/v1/exports/initiatives.xlsx", "", nil, http.StatusUnauthorized},
-		{"GET", "/api/v1/exports/initiatives.xlsx", analyst, nil, http.StatusOK},
-		{"GET", "/api/v1/exports/initiatives.xlsx?country=XQ", analyst, nil, http.StatusBadRequest},
-		{"POST", "/api/v1/imports/initiatives.xlsx", "", body, http.StatusUnauthorized},
-		{"POST", "/api/v1/imports/initiatives.xlsx", analyst, body, http.StatusForbidden},
-		{"POST", "/api/v1/imports/initiatives", analyst, body, http.StatusForbidden},
-		{"POST", "/api/v1/imports/initiatives.xlsx", policy, body, http.StatusOK},
-	}
-	for _, c := range cases {
-		tok := ""
-		if c.who != "" {
-			tok = e.Token(c.who)
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		body := xlsxOf(t, [][]string{{"title", "kind", "status"}, {"Access test", "project", "active"}})
+		cases := []struct {
+			method, path, who string
+			body              []byte
+			want              int
+		}{
+			{"GET", "/api/v1/exports/initiatives.xlsx", "", nil, http.StatusUnauthorized},
+			{"GET", "/api/v1/exports/initiatives.xlsx", analyst, nil, http.StatusOK},
+			{"GET", "/api/v1/exports/initiatives.xlsx?country=XQ", analyst, nil, http.StatusBadRequest},
+			{"POST", "/api/v1/imports/initiatives.xlsx", "", body, http.StatusUnauthorized},
+			{"POST", "/api/v1/imports/initiatives.xlsx", analyst, body, http.StatusForbidden},
+			{"POST", "/api/v1/imports/initiatives", analyst, body, http.StatusForbidden},
+			{"POST", "/api/v1/imports/initiatives.xlsx", policy, body, http.StatusOK},
 		}
-		var b any
-		if c.body != nil {
-			b = c.body
+		for _, c := range cases {
+			tok := ""
+			if c.who != "" {
+				tok = e.Token(c.who)
+			}
+			var b any
+			if c.body != nil {
+				b = c.body
+			}
+			res := e.DoHeaders(c.method, c.path, tok, b, map[string]string{"Content-Type": programmes.XLSXType})
+			if res.Status != c.want {
+				t.Errorf("%s %s as %q: %d, want %d (%s)", c.method, c.path, c.who, res.Status, c.want, res.Body)
+			}
 		}
-		res := e.DoHeaders(c.method, c.path, tok, b, map[string]string{"Content-Type": programmes.XLSXType})
-		if res.Status != c.want {
-			t.Errorf("%s %s as %q: %d, want %d (%s)", c.method, c.path, c.who, res.Status, c.want, res.Body)
+		// Pages: signed out the export sends to sign-in; an analyst may export
+		// but not import.
+		if res := send(t, e.Browser(""), "GET", e.URL+"/initiatives/export.xlsx", nil); res.Status != http.StatusSeeOther {
+			t.Errorf("export page signed out: %d", res.Status)
 		}
-	}
-	// Pages: signed out the export sends to sign-in; an analyst may export
-	// but not import.
-	if res := send(t, e.Browser(""), "GET", e.URL+"/initiatives/export.xlsx", nil); res.Status != http.StatusSeeOther {
-		t.Errorf("export page signed out: %d", res.Status)
-	}
-	if res := send(t, e.Browser(analyst), "GET", e.URL+"/initiatives/export.xlsx", nil); res.Status != http.StatusOK {
-		t.Errorf("export page as analyst: %d", res.Status)
-	}
-	if res := send(t, e.Browser(analyst), "POST", e.URL+"/initiatives/import", fileUpload(t, "x.xlsx", body)); res.Status != http.StatusForbidden {
-		t.Errorf("import page as analyst: %d", res.Status)
-	}
+		if res := send(t, e.Browser(analyst), "GET", e.URL+"/initiatives/export.xlsx", nil); res.Status != http.StatusOK {
+			t.Errorf("export page as analyst: %d", res.Status)
+		}
+		if res := send(t, e.Browser(analyst), "POST", e.URL+"/initiatives/import", fileUpload(t, "x.xlsx", body)); res.Status != http.StatusForbidden {
+			t.Errorf("import page as analyst: %d", res.Status)
+		}
+	})
 }
