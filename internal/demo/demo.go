@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/programmes"
@@ -147,7 +148,11 @@ func Load(ctx context.Context, db *store.DB, password string) (Summary, error) {
 	}
 	// The MFA drew up the report, so it records the demo initiatives.
 	owner := &auth.Principal{Email: "demo-loader", Name: "Demo loader", Role: auth.RolePolicyOfficer, OrgID: mfa.ID, OrgSlug: mfa.Slug, OrgName: mfa.Name, OrgKind: mfa.Kind}
-	reg := &programmes.Register{DB: db}
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return sum, fmt.Errorf("demo: %w", err)
+	}
+	reg := &programmes.Register{DB: db, GCM: cat}
 	err = db.Transact(ctx, func(tx *store.Tx) error {
 		for _, it := range items {
 			created, err := reg.CreateDemo(ctx, tx, owner, it.Key, it.Input)
