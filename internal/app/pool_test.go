@@ -95,18 +95,16 @@ func TestParallelWritesDoNotStarveThePool(t *testing.T) {
 			return nil
 		}
 
-		// /readyz is asked every 50 ms while the writes run.
+		// /readyz is asked as the writes start and every 50 ms until they
+		// end.
+		start := make(chan struct{})
 		done := make(chan struct{})
 		var polls int
 		var readyErrs []string
 		var pollers sync.WaitGroup
 		pollers.Go(func() {
+			<-start
 			for {
-				select {
-				case <-done:
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
 				// No token: the probe must not need the session lookup.
 				probe, cancel := context.WithTimeout(ctx, 5*time.Second)
 				status, _, b, err := call(probe, "GET", "/readyz", "", nil, nil)
@@ -115,10 +113,14 @@ func TestParallelWritesDoNotStarveThePool(t *testing.T) {
 				if err != nil || status != http.StatusOK {
 					readyErrs = append(readyErrs, fmt.Sprintf("%d %v %s", status, err, b))
 				}
+				select {
+				case <-done:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
 			}
 		})
 
-		start := make(chan struct{})
 		errs := make(chan error, creates+updates)
 		var writers sync.WaitGroup
 		for i := range creates {
