@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"kompas/internal/app"
+	"kompas/internal/gcm"
 	"kompas/internal/iati"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
@@ -214,7 +215,11 @@ func importFile(u, path string, size int64) (*iati.Result, time.Duration, error)
 	if err != nil {
 		return nil, 0, err
 	}
-	im := &iati.Importer{Reg: &programmes.Register{DB: db}, Config: iati.Config{MaxBytes: 1 << 40}}
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return nil, 0, err
+	}
+	im := &iati.Importer{Reg: &programmes.Register{DB: db, GCM: cat}, Config: iati.Config{MaxBytes: 1 << 40}}
 	start := time.Now()
 	res, err := im.Run(ctx, p, id, bufio.NewReaderSize(f, 64<<10), size)
 	return res, time.Since(start), err

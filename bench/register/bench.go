@@ -177,7 +177,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	// The server, in this process, on the loopback interface, and a bare
 	// hello-world server beside it.
 	srvCtx, stopSrv := context.WithCancel(context.Background())
-	srv := app.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{})
+	srv, err := app.NewServer(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{})
+	if err != nil {
+		stopSrv()
+		return nil, err
+	}
 	ready := make(chan string, 1)
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.ListenAndServe(srvCtx, "127.0.0.1:0", ready) }()

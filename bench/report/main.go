@@ -29,6 +29,7 @@ import (
 
 	"kompas/internal/app"
 	"kompas/internal/demo"
+	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
@@ -70,7 +71,11 @@ func main() {
 		*n, db.Dialect(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	fmt.Printf("seeded in %s\n\n", time.Since(t0).Round(time.Millisecond))
 
-	b := app.ReviewBuilder(db)
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		log.Fatal(err)
+	}
+	b := app.ReviewBuilder(db, cat)
 	var doc *report.Document
 	build := timeIt(func() error {
 		var err error
@@ -210,7 +215,11 @@ func fill(ctx context.Context, db *store.DB, n int, seed uint64) error {
 		return err
 	}
 	p := &auth.Principal{Email: "bench", Role: auth.RolePolicyOfficer, OrgID: mfa.ID, OrgSlug: mfa.Slug, OrgName: mfa.Name}
-	reg := &programmes.Register{DB: db}
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return err
+	}
+	reg := &programmes.Register{DB: db, GCM: cat}
 	text := func(k int) string {
 		w := make([]string, k)
 		for i := range w {

@@ -169,7 +169,10 @@ func Run(ctx context.Context, cfg Config, engine string) (*Result, error) {
 	}
 	logf(cfg.Out, start, "%s: seeded in %s; %s cases, %s of them NGO One's", engine, res.SeedTime.Round(time.Second), thousands(res.Cases), thousands(res.NGOCases))
 
-	srv := app.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{})
+	srv, err := app.NewServer(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{})
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

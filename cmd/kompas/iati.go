@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"kompas/internal/gcm"
 	"kompas/internal/iati"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
@@ -120,9 +121,14 @@ func cmdImport(ctx context.Context, args []string, e *env) error {
 	}
 	cfg := iati.Config{MaxBytes: limit, Publisher: *publisher}
 	defer iati.TuneGC()()
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return err
+	}
+	reg := &programmes.Register{DB: db, GCM: cat}
 	failed := 0
 	for _, f := range files {
-		if err := importFile(ctx, db, p, cfg, f, e, *quiet); err != nil {
+		if err := importFile(ctx, reg, p, cfg, f, e, *quiet); err != nil {
 			var fe *iati.FileError
 			if !errors.As(err, &fe) {
 				return err
@@ -136,7 +142,8 @@ func cmdImport(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-func importFile(ctx context.Context, db *store.DB, p *auth.Principal, cfg iati.Config, name string, e *env, quiet bool) error {
+func importFile(ctx context.Context, reg *programmes.Register, p *auth.Principal, cfg iati.Config, name string, e *env, quiet bool) error {
+	db := reg.DB
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -151,7 +158,7 @@ func importFile(ctx context.Context, db *store.DB, p *auth.Principal, cfg iati.C
 		return err
 	}
 	bar := newProgressBar(e.stderr, filepath.Base(name), quiet)
-	im := &iati.Importer{Reg: &programmes.Register{DB: db}, Config: cfg, OnProgress: bar.update}
+	im := &iati.Importer{Reg: reg, Config: cfg, OnProgress: bar.update}
 	j, err := im.RunJob(ctx, p, id, f, st.Size())
 	bar.done()
 	if j == nil {
@@ -271,7 +278,11 @@ func cmdExport(ctx context.Context, args []string, e *env) error {
 	}); err != nil {
 		return err
 	}
-	ex := &iati.Exporter{Reg: &programmes.Register{DB: db}, Config: iati.Config{Publisher: *publisher}}
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return err
+	}
+	ex := &iati.Exporter{Reg: &programmes.Register{DB: db, GCM: cat}, Config: iati.Config{Publisher: *publisher}}
 	if *out == "-" {
 		n, err := ex.Write(ctx, e.stdout)
 		if err != nil {

@@ -229,7 +229,10 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		}
 		log.Info("demo data loaded", "organisations", sum.Organisations, "accounts", sum.Accounts, "initiatives", sum.Initiatives)
 	}
-	srv := app.NewServer(db, log, app.Options{Secure: *secure, IATI: iati.Config{MaxBytes: iatiMax.n, Publisher: *iatiPublisher}})
+	srv, err := app.NewServer(ctx, db, log, app.Options{Secure: *secure, IATI: iati.Config{MaxBytes: iatiMax.n, Publisher: *iatiPublisher}})
+	if err != nil {
+		return err
+	}
 	return srv.ListenAndServe(ctx, *addr, nil)
 }
 

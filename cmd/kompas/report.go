@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"kompas/internal/app"
+	"kompas/internal/gcm"
 	"kompas/internal/report"
 )
 
@@ -42,7 +43,11 @@ func cmdReport(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer db.Close()
-	b := app.ReviewBuilder(db)
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return err
+	}
+	b := app.ReviewBuilder(db, cat)
 	var file *report.File
 	if *editionID > 0 {
 		eds := &report.Editions{DB: db, Builder: b}

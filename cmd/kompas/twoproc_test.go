@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"kompas/internal/app"
 	"kompas/internal/demo"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
@@ -68,8 +69,17 @@ type node struct {
 
 func startNode(t *testing.T, dbURL string) *node {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--db", dbURL, "--addr", "127.0.0.1:0")
-	cmd.Env = childEnv()
+	n := spawnNode(t, childEnv(), "serve", "--db", dbURL, "--addr", "127.0.0.1:0")
+	n.base = "http://" + readyAddr(t, n.log.String, n.done)
+	return n
+}
+
+// spawnNode starts a kompas child process with env and args and returns
+// without waiting for it to serve; it is killed when the test ends.
+func spawnNode(t *testing.T, env []string, args ...string) *node {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +112,6 @@ func startNode(t *testing.T, dbURL string) *node {
 			<-n.done
 		}
 	})
-	n.base = "http://" + readyAddr(t, n.log.String, n.done)
 	return n
 }
 
@@ -270,5 +279,74 @@ func TestTwoServeProcessesOneChain(t *testing.T) {
 	}
 	if want := fmt.Sprintf("event %d:", id); !strings.Contains(bad.stderr, want) {
 		t.Errorf("audit verify does not name event %d:\n%s", id, bad)
+	}
+}
+
+// TestFourNodesStartTogetherWithDemo: four `kompas serve --demo` started at
+// the same moment on one empty database all migrate, load the demo and
+// serve, and the demo is there once: every count equals a single load's.
+// Some used to exit on a duplicate key: the organisations on
+// PostgreSQL, the accounts on SQLite.
+func TestFourNodesStartTogetherWithDemo(t *testing.T) {
+	const password = "four-nodes-password"
+	ctx := context.Background()
+	// What one load gives, on a database of its own.
+	ref := storetest.Open(t, "sqlite")
+	if _, err := app.Migrate(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(ctx, ref, password); err != nil {
+		t.Fatal(err)
+	}
+	counts := []string{
+		`SELECT COUNT(*) FROM organisations`,
+		`SELECT COUNT(*) FROM users`,
+		`SELECT COUNT(*) FROM initiatives`,
+		`SELECT COUNT(DISTINCT demo_key) FROM initiatives`,
+		`SELECT COUNT(*) FROM initiative_partners`,
+		`SELECT COUNT(*) FROM return_cases`,
+		`SELECT COUNT(*) FROM return_partner_countries`,
+		`SELECT COUNT(*) FROM schema_migrations`,
+	}
+	count := func(db *store.DB, q string) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			u := storetest.URL(t, engine)
+			env := childEnv("KOMPAS_DEMO_PASSWORD=" + password)
+			nodes := make([]*node, 4)
+			for i := range nodes {
+				nodes[i] = spawnNode(t, env, "serve", "--demo", "--db", u, "--addr", "127.0.0.1:0")
+			}
+			for _, n := range nodes {
+				n.base = "http://" + readyAddr(t, n.log.String, n.done)
+			}
+			for _, n := range nodes {
+				waitReady(t, n.base)
+				login(t, n.base, "analyst@dtm.example", password)
+			}
+			db, err := store.Open(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, q := range counts {
+				if got, want := count(db, q), count(ref, q); got != want {
+					t.Errorf("%s: %d after four nodes, %d after one load", q, got, want)
+				}
+			}
+			for _, n := range nodes {
+				n.stop(t)
+			}
+			if o := kompasExec(t, "audit", "verify", "--db", u); o.code != 0 {
+				t.Errorf("audit verify after four nodes: %s", o)
+			}
+		})
 	}
 }

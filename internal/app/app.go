@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -36,18 +37,25 @@ type Options struct {
 	IATI iati.Config
 }
 
-// NewServer builds the web server with every module registered.
-func NewServer(db *store.DB, log *slog.Logger, opts Options) *web.Server {
+// NewServer builds the web server with every module registered. It reads
+// the GCM frameworks catalogue once, here: the frameworks change only by
+// migration, so no request reads them again.
+func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options) (*web.Server, error) {
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	srv := web.NewServer(log)
 	srv.Secure = opts.Secure
 	srv.Ready = db.Ping
+	reg := &programmes.Register{DB: db, GCM: cat}
 	auth.Register(srv, &auth.Service{DB: db})
-	gcm.Register(srv, db)
+	gcm.Register(srv, cat)
 	auditweb.Register(srv, db)
-	programmes.NewHandlers(srv, &programmes.Register{DB: db})
+	programmes.NewHandlers(srv, reg)
 	returns.NewHandlers(srv, &returns.Service{DB: db})
-	iati.NewHandlers(srv, &programmes.Register{DB: db}, opts.IATI)
-	report.NewHandlers(srv, &report.Editions{DB: db, Builder: ReviewBuilder(db)})
+	iati.NewHandlers(srv, reg, opts.IATI)
+	report.NewHandlers(srv, &report.Editions{DB: db, Builder: ReviewBuilder(db, cat)})
 	srv.Handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) error {
 		if auth.FromContext(r.Context()) == nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -56,12 +64,13 @@ func NewServer(db *store.DB, log *slog.Logger, opts Options) *web.Server {
 		http.Redirect(w, r, "/initiatives", http.StatusSeeOther)
 		return nil
 	})
-	return srv
+	return srv, nil
 }
 
 // ReviewBuilder builds the GCM review from the register and every module
-// that supplies facts (as modules are added, they join Sources here).
-func ReviewBuilder(db *store.DB) *report.Builder {
-	reg := &programmes.Register{DB: db}
-	return &report.Builder{DB: db, Register: reg, Sources: []facts.Source{reg, &returns.Service{DB: db}}}
+// that supplies facts (as modules are added, they join Sources here). cat is
+// the catalogue gcm.Load read at start.
+func ReviewBuilder(db *store.DB, cat *gcm.Catalogue) *report.Builder {
+	reg := &programmes.Register{DB: db, GCM: cat}
+	return &report.Builder{DB: db, Register: reg, GCM: cat, Sources: []facts.Source{reg, &returns.Service{DB: db}}}
 }

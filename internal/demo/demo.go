@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/programmes"
@@ -95,11 +96,27 @@ type Summary struct {
 
 // Load adds whatever of the demo data set is missing. The accounts get
 // password; existing accounts keep theirs.
+//
+// Nodes started together with --demo may all call Load at once. On
+// PostgreSQL the "demo" lock (store.WithLock) lets one load at a time, and
+// the others find everything there; on SQLite, where processes are not
+// serialised by it, every step checks what is there inside the
+// transaction that writes, or takes a unique key's refusal as "there".
 func Load(ctx context.Context, db *store.DB, password string) (Summary, error) {
-	var sum Summary
 	if len(password) < auth.MinPasswordLength {
-		return sum, fmt.Errorf("demo: KOMPAS_DEMO_PASSWORD must be at least %d characters", auth.MinPasswordLength)
+		return Summary{}, fmt.Errorf("demo: KOMPAS_DEMO_PASSWORD must be at least %d characters", auth.MinPasswordLength)
 	}
+	var sum Summary
+	err := db.WithLock(ctx, "demo", func() error {
+		var err error
+		sum, err = load(ctx, db, password)
+		return err
+	})
+	return sum, err
+}
+
+func load(ctx context.Context, db *store.DB, password string) (Summary, error) {
+	var sum Summary
 	orgs, err := Organisations()
 	if err != nil {
 		return sum, err
@@ -133,6 +150,11 @@ func Load(ctx context.Context, db *store.DB, password string) (Summary, error) {
 			continue
 		}
 		if _, err := svc.CreateUser(ctx, nil, auth.NewUser{Email: a.Email, Name: a.Name, Role: a.Role, OrgSlug: OrgSlug(a.Email), Password: password}); err != nil {
+			// Another process may have added it since Users was read.
+			var n int
+			if qerr := db.QueryRow(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, a.Email); qerr.Scan(&n) == nil && n > 0 {
+				continue
+			}
 			return sum, fmt.Errorf("demo: account %s: %w", a.Email, err)
 		}
 		sum.Accounts++
@@ -147,7 +169,11 @@ func Load(ctx context.Context, db *store.DB, password string) (Summary, error) {
 	}
 	// The MFA drew up the report, so it records the demo initiatives.
 	owner := &auth.Principal{Email: "demo-loader", Name: "Demo loader", Role: auth.RolePolicyOfficer, OrgID: mfa.ID, OrgSlug: mfa.Slug, OrgName: mfa.Name, OrgKind: mfa.Kind}
-	reg := &programmes.Register{DB: db}
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		return sum, fmt.Errorf("demo: %w", err)
+	}
+	reg := &programmes.Register{DB: db, GCM: cat}
 	err = db.Transact(ctx, func(tx *store.Tx) error {
 		for _, it := range items {
 			created, err := reg.CreateDemo(ctx, tx, owner, it.Key, it.Input)

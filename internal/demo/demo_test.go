@@ -6,6 +6,7 @@ import (
 
 	"kompas/internal/app"
 	"kompas/internal/demo"
+	"kompas/internal/gcm"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
 	"kompas/internal/programmes"
@@ -33,7 +34,11 @@ func TestLoadIsIdempotentAndHoldsTheSeed(t *testing.T) {
 		if second.Initiatives != 0 || second.Accounts != 0 || second.Organisations != 0 || second.ReturnCases != 0 {
 			t.Errorf("second load added %+v", second)
 		}
-		reg := &programmes.Register{DB: db}
+		cat, err := gcm.Load(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := &programmes.Register{DB: db, GCM: cat}
 		all, err := reg.All(ctx, programmes.Filter{})
 		if err != nil {
 			t.Fatal(err)

@@ -126,8 +126,62 @@ type Pillar struct {
 	Title  string `json:"title"`
 }
 
-// Frameworks lists the frameworks, the default first.
-func Frameworks(ctx context.Context, db store.Querier) ([]Framework, error) {
+// Catalogue is the national policy frameworks with their pillars as the
+// database held them at start. Only migrations change the frameworks table,
+// so a process reads it once (Load) and hands the catalogue to whatever
+// needs it: no request reads the table, and none can read it through the
+// pool while it holds a transaction.
+type Catalogue struct {
+	frameworks []Framework // the default first
+}
+
+// Load reads the frameworks and pillars once; there must be a default
+// framework.
+func Load(ctx context.Context, q store.Querier) (*Catalogue, error) {
+	fws, err := readFrameworks(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(fws) == 0 || !fws[0].Default {
+		return nil, fmt.Errorf("gcm: no default framework")
+	}
+	return &Catalogue{frameworks: fws}, nil
+}
+
+// Frameworks lists the frameworks, the default first. The result is the
+// caller's to change.
+func (c *Catalogue) Frameworks() []Framework {
+	out := make([]Framework, len(c.frameworks))
+	for i, f := range c.frameworks {
+		out[i] = f.clone()
+	}
+	return out
+}
+
+// Default returns the default framework.
+func (c *Catalogue) Default() Framework { return c.frameworks[0].clone() }
+
+// Framework returns the framework with slug ("" for the default) and
+// whether there is one.
+func (c *Catalogue) Framework(slug string) (Framework, bool) {
+	if slug == "" {
+		return c.Default(), true
+	}
+	for _, f := range c.frameworks {
+		if f.Slug == slug {
+			return f.clone(), true
+		}
+	}
+	return Framework{}, false
+}
+
+func (f Framework) clone() Framework {
+	f.Pillars = append([]Pillar{}, f.Pillars...)
+	return f
+}
+
+// readFrameworks lists the frameworks, the default first.
+func readFrameworks(ctx context.Context, db store.Querier) ([]Framework, error) {
 	rows, err := db.Query(ctx, `SELECT f.slug, f.title, f.country, f.source_url, f.is_default, p.number, p.title
 		FROM frameworks f LEFT JOIN pillars p ON p.framework_id = f.id ORDER BY f.is_default DESC, f.slug, p.number`)
 	if err != nil {
@@ -151,23 +205,14 @@ func Frameworks(ctx context.Context, db store.Querier) ([]Framework, error) {
 			last.Pillars = append(last.Pillars, Pillar{Number: *num, Title: *title})
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("gcm: frameworks: %w", err)
+	}
+	return out, nil
 }
 
-// DefaultFramework returns the default framework.
-func DefaultFramework(ctx context.Context, db store.Querier) (Framework, error) {
-	fs, err := Frameworks(ctx, db)
-	if err != nil {
-		return Framework{}, err
-	}
-	if len(fs) == 0 || !fs[0].Default {
-		return Framework{}, fmt.Errorf("gcm: no default framework")
-	}
-	return fs[0], nil
-}
-
-// Register adds the catalogue's API routes.
-func Register(srv *web.Server, db *store.DB) {
+// Register adds the catalogue's API routes; the frameworks are cat's.
+func Register(srv *web.Server, cat *Catalogue) {
 	srv.API("GET /api/v1/gcm/objectives", web.Op{Summary: "The 23 GCM objectives with their official titles", Tags: []string{"gcm"}, Roles: "any signed-in user", Response: []Objective{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			if _, err := auth.Require(r.Context()); err != nil {
@@ -187,10 +232,6 @@ func Register(srv *web.Server, db *store.DB) {
 			if _, err := auth.Require(r.Context()); err != nil {
 				return err
 			}
-			fs, err := Frameworks(r.Context(), db)
-			if err != nil {
-				return err
-			}
-			return web.WriteJSON(w, http.StatusOK, fs)
+			return web.WriteJSON(w, http.StatusOK, cat.Frameworks())
 		})
 }

@@ -19,6 +19,7 @@ import (
 	"kompas/internal/app"
 	"kompas/internal/app/apptest"
 	"kompas/internal/demo"
+	"kompas/internal/gcm"
 	"kompas/internal/iati"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
@@ -505,7 +506,11 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reg := &programmes.Register{DB: db}
+		cat, err := gcm.Load(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := &programmes.Register{DB: db, GCM: cat}
 		r, err := (&iati.Importer{Reg: reg}).Run(ctx, p, jid, bytes.NewReader(exported), int64(len(exported)))
 		if err != nil || r.Err != nil || r.Created != len(before) {
 			t.Fatalf("import into a new register: %+v %v", r, err)

@@ -209,7 +209,7 @@ func (h *Handlers) coverageRows(r *http.Request) ([]CoverageRow, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	pillars, err := h.Reg.pillarSet(r.Context())
+	pillars, err := h.Reg.pillarSet()
 	if err != nil {
 		return nil, nil, err
 	}

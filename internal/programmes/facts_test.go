@@ -13,7 +13,7 @@ import (
 // the demo data, on both engines.
 func TestFacts(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
-		fs, err := (&programmes.Register{DB: e.DB}).Facts(context.Background())
+		fs, err := (&programmes.Register{DB: e.DB, GCM: e.GCM}).Facts(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

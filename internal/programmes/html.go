@@ -103,7 +103,7 @@ func options(codes []string) []option {
 }
 
 func (h *Handlers) formData(r *http.Request, form *web.Form) (*formData, error) {
-	fw, err := gcm.DefaultFramework(r.Context(), h.Reg.DB)
+	fw, err := h.Reg.defaultFramework()
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +310,7 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fw, err := gcm.DefaultFramework(r.Context(), h.Reg.DB)
+	fw, err := h.Reg.defaultFramework()
 	if err != nil {
 		return err
 	}
@@ -513,7 +513,7 @@ func (h *Handlers) coveragePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fw, err := gcm.DefaultFramework(r.Context(), h.Reg.DB)
+	fw, err := h.Reg.defaultFramework()
 	if err != nil {
 		return err
 	}

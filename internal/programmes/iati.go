@@ -190,7 +190,7 @@ func (r *Register) NewIATIWriter(ctx context.Context, tx *store.Tx, p *auth.Prin
 	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return nil, err
 	}
-	pillars, err := r.pillarSet(ctx)
+	pillars, err := r.pillarSet()
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func TestIATIWriterCreatesAsCreate(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
-		reg := &programmes.Register{DB: e.DB}
+		reg := &programmes.Register{DB: e.DB, GCM: e.GCM}
 		svc := &auth.Service{DB: e.DB}
 		org, err := svc.OrgBySlug(ctx, e.DB, "mfa")
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 func TestSearchOrder(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
-		reg := &programmes.Register{DB: e.DB}
+		reg := &programmes.Register{DB: e.DB, GCM: e.GCM}
 		ranked, err := reg.List(ctx, programmes.Filter{Query: "reintegration", PerPage: 100})
 		if err != nil {
 			t.Fatal(err)

@@ -21,13 +21,25 @@ import (
 // organisations it names as partners are the kernel's organisations.
 type Register struct {
 	DB *store.DB
+	// GCM is the frameworks catalogue, loaded once at start (gcm.Load):
+	// pillars are checked against it, never read while a write holds its
+	// transaction.
+	GCM *gcm.Catalogue
 	// RankedMatches overrides the RankedMatches default (tests lower it).
 	RankedMatches int
 }
 
+// defaultFramework is the catalogue's default framework.
+func (r *Register) defaultFramework() (gcm.Framework, error) {
+	if r.GCM == nil {
+		return gcm.Framework{}, errors.New("programmes: the register was given no GCM catalogue (gcm.Load)")
+	}
+	return r.GCM.Default(), nil
+}
+
 // pillarSet returns the default framework's pillar numbers.
-func (r *Register) pillarSet(ctx context.Context) (map[int]bool, error) {
-	fw, err := gcm.DefaultFramework(ctx, r.DB)
+func (r *Register) pillarSet() (map[int]bool, error) {
+	fw, err := r.defaultFramework()
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +52,7 @@ func (r *Register) pillarSet(ctx context.Context) (map[int]bool, error) {
 
 // Check validates in without writing: the field errors, or nil.
 func (r *Register) Check(ctx context.Context, in Input) (clean, error) {
-	pillars, err := r.pillarSet(ctx)
+	pillars, err := r.pillarSet()
 	if err != nil {
 		return clean{}, err
 	}

@@ -74,6 +74,9 @@ const DefaultTitle = "Implementation of the Global Compact for Safe, Orderly and
 type Builder struct {
 	DB       *store.DB
 	Register *programmes.Register
+	// GCM is the frameworks catalogue loaded at start (gcm.Load); a review
+	// is built against one of its frameworks.
+	GCM *gcm.Catalogue
 	// Sources supply the figures the review quotes: the register's and,
 	// as they are built, the operational modules' (app wires them).
 	Sources []facts.Source
@@ -112,19 +115,14 @@ type data struct {
 // and the facts.
 func (b *Builder) collect(ctx context.Context, spec Spec) (*data, error) {
 	d := &data{byObj: map[int][]*entry{}}
-	fws, err := gcm.Frameworks(ctx, b.DB)
-	if err != nil {
-		return nil, err
+	if b.GCM == nil {
+		return nil, errors.New("report: the builder was given no GCM catalogue (gcm.Load)")
 	}
-	for _, f := range fws {
-		if (spec.Framework == "" && f.Default) || f.Slug == spec.Framework {
-			d.framework = f
-			break
-		}
-	}
-	if d.framework.Slug == "" {
+	fw, ok := b.GCM.Framework(spec.Framework)
+	if !ok {
 		return nil, fmt.Errorf("report: no framework %q", spec.Framework)
 	}
+	d.framework = fw
 	if spec.Author != "" {
 		org, err := (&auth.Service{DB: b.DB}).OrgBySlug(ctx, b.DB, spec.Author)
 		switch {

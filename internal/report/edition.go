@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kompas/internal/gcm"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
@@ -209,15 +208,15 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// check validates in against the stored frameworks, defaulting the
-// framework.
-func (s *Editions) check(ctx context.Context, in EditionInput) (EditionInput, error) {
-	fws, err := gcm.Frameworks(ctx, s.DB)
-	if err != nil {
-		return in, err
+// check validates in against the catalogue's frameworks, defaulting the
+// framework. (It runs inside the update's transaction, so it must not read
+// through the pool: the catalogue was loaded at start.)
+func (s *Editions) check(in EditionInput) (EditionInput, error) {
+	if s.Builder == nil || s.Builder.GCM == nil {
+		return in, errors.New("report: the editions were given no GCM catalogue (gcm.Load)")
 	}
 	known := map[string]bool{}
-	for _, f := range fws {
+	for _, f := range s.Builder.GCM.Frameworks() {
 		known[f.Slug] = true
 		if strings.TrimSpace(in.Framework) == "" && f.Default {
 			in.Framework = f.Slug
@@ -259,7 +258,7 @@ func (s *Editions) Create(ctx context.Context, p *auth.Principal, in EditionInpu
 	if err := auth.Check(p, ruleCreate, auth.RelNone); err != nil {
 		return nil, err
 	}
-	in, err := s.check(ctx, in)
+	in, err := s.check(in)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +303,7 @@ func (s *Editions) Update(ctx context.Context, p *auth.Principal, id int64, in E
 		if in.Author == "" {
 			in.Author = cur.Author
 		}
-		in, err = s.check(ctx, in)
+		in, err = s.check(in)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 
 	"kompas/internal/app"
 	"kompas/internal/demo"
+	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
 	"kompas/internal/platform/store"
@@ -51,7 +52,11 @@ func eachDemo(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 }
 
 func builder(db *store.DB, extra ...facts.Source) *report.Builder {
-	b := app.ReviewBuilder(db)
+	cat, err := gcm.Load(context.Background(), db)
+	if err != nil {
+		panic(err) // the demo database always has its frameworks
+	}
+	b := app.ReviewBuilder(db, cat)
 	b.Sources = append(b.Sources, extra...)
 	b.Now = func() time.Time { return fixedNow }
 	return b

@@ -18,6 +18,7 @@ import (
 
 	"kompas/internal/app"
 	"kompas/internal/demo"
+	"kompas/internal/gcm"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
 	"kompas/internal/platform/web"
@@ -30,6 +31,7 @@ const Password = "test-password-123"
 type Env struct {
 	T      testing.TB
 	DB     *store.DB
+	GCM    *gcm.Catalogue // the frameworks, as a module is given them
 	Server *web.Server
 	HTTP   *httptest.Server
 	URL    string
@@ -51,10 +53,17 @@ func New(t testing.TB, engine string) *Env {
 		t.Fatalf("demo: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := app.NewServer(db, log, app.Options{})
+	srv, err := app.NewServer(ctx, db, log, app.Options{})
+	if err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		t.Fatalf("catalogue: %v", err)
+	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &Env{T: t, DB: db, Server: srv, HTTP: hs, URL: hs.URL, tokens: map[string]string{}}
+	return &Env{T: t, DB: db, GCM: cat, Server: srv, HTTP: hs, URL: hs.URL, tokens: map[string]string{}}
 }
 
 // Each runs fn on a fresh Env per engine.

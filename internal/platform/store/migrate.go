@@ -33,13 +33,26 @@ const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	PRIMARY KEY (module, version)
 )`
 
-// migrationLock is the PostgreSQL advisory lock key that keeps two nodes
-// starting at once from applying the same migration twice.
+// migrationLock is the PostgreSQL advisory lock key each migration's
+// transaction takes, so that it is applied once even beside a node that does
+// not hold the "migrate" lock around its whole run (an older version).
 const migrationLock = 0x6b6f6d70 // "komp"
 
 // Migrate applies every pending migration of each set, in the order given.
-// It returns the names it applied.
+// It returns the names it applied. The whole run holds the "migrate" lock
+// (WithLock), so of nodes starting together on PostgreSQL one migrates and
+// the others wait and then find the schema up to date.
 func (db *DB) Migrate(ctx context.Context, sets ...Migrations) ([]string, error) {
+	var applied []string
+	err := db.WithLock(ctx, "migrate", func() error {
+		var err error
+		applied, err = db.migrate(ctx, sets)
+		return err
+	})
+	return applied, err
+}
+
+func (db *DB) migrate(ctx context.Context, sets []Migrations) ([]string, error) {
 	// On PostgreSQL, CREATE TABLE IF NOT EXISTS is not safe against a second
 	// node doing the same at the same moment (it fails on pg_type's unique
 	// index), so the table is created under the migration lock too.

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -48,6 +49,9 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	display string
+
+	locksMu sync.Mutex
+	locks   map[string]chan struct{} // WithLock's in-process locks
 }
 
 // Open connects to url: "sqlite:PATH" (or a bare path ending in .db) or
