@@ -382,7 +382,11 @@ func addBoundaryResults(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	p := &auth.Principal{Email: "admin@mfa.example", Role: auth.RoleAdmin, OrgID: o.ID, OrgSlug: "mfa"}
-	_, err = (&programmes.Register{DB: db}).Create(ctx, p, programmes.Input{
+	cat, err := gcm.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&programmes.Register{DB: db, GCM: cat}).Create(ctx, p, programmes.Input{
 		Title: "Boundary reintegration pilot", Kind: "project", Status: "active", Start: "2025", Objectives: []int{21},
 		Results: []programmes.Result{
 			{Indicator: "Returnees counselled in Kassala", Value: "4", Unit: "people"},
