@@ -367,7 +367,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !validRequestID(id) {
 			var b [8]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
@@ -382,6 +382,22 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
 	})
+}
+
+// validRequestID reports whether a client-sent X-Request-Id may be kept: it
+// is echoed in a header and in problem JSON and written to every log line,
+// so only 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-' pass.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down
