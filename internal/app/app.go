@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"kompas/internal/gcm"
 	"kompas/internal/iati"
@@ -32,6 +33,9 @@ func Migrate(ctx context.Context, db *store.DB) ([]string, error) {
 // Options tune the server.
 type Options struct {
 	Secure bool // cookies only over TLS
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (for the login throttle and the audit log); empty trusts none.
+	TrustedProxies []netip.Prefix
 	// IATI sets the IATI import size limit and the export's publisher reference.
 	IATI iati.Config
 }
@@ -40,6 +44,7 @@ type Options struct {
 func NewServer(db *store.DB, log *slog.Logger, opts Options) *web.Server {
 	srv := web.NewServer(log)
 	srv.Secure = opts.Secure
+	srv.TrustedProxies = opts.TrustedProxies
 	srv.Ready = db.Ping
 	auth.Register(srv, &auth.Service{DB: db})
 	gcm.Register(srv, db)
