@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -444,5 +445,45 @@ func TestDurationInWords(t *testing.T) {
 		if got := auth.DurationInWords(tt.d); got != tt.want {
 			t.Errorf("DurationInWords(%v) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+// BenchmarkLogin measures what a guess costs the server: one the throttle
+// refuses (a rolled-back upsert, no argon2) and one it lets through to a
+// failed password check (argon2 and an audit append).
+//
+//	KOMPAS_TEST_POSTGRES=… go test ./internal/platform/auth -run '^$' -bench Login -benchtime 200x
+func BenchmarkLogin(b *testing.B) {
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.DiscardHandler)) // one "sign-in throttled" line per refusal
+	for _, engine := range storetest.Engines {
+		b.Run(engine, func(b *testing.B) {
+			db := storetest.Open(b, engine)
+			ctx := context.Background()
+			if _, err := db.Migrate(ctx, audit.Migrations, auth.Migrations); err != nil {
+				b.Fatal(err)
+			}
+			clock := &fakeClock{now: time.Now()}
+			svc := &auth.Service{DB: db, Now: clock.Now}
+			b.Run("refused", func(b *testing.B) {
+				for range 5 {
+					_, _, _ = svc.Login(ctx, "ghost@mfa.example", wrong, "203.0.113.9")
+				}
+				for b.Loop() {
+					if _, _, err := svc.Login(ctx, "ghost@mfa.example", wrong, "203.0.113.9"); outcome(err) != "429" {
+						b.Fatalf("got %v, want 429", err)
+					}
+				}
+			})
+			b.Run("checked", func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					i++ // a fresh account each time, so none is throttled
+					if _, _, err := svc.Login(ctx, fmt.Sprintf("ghost%d@mfa.example", i), wrong, fmt.Sprintf("198.51.%d.%d", i/250, i%250)); outcome(err) != "401" {
+						b.Fatalf("got %v, want 401", err)
+					}
+				}
+			})
+		})
 	}
 }
