@@ -29,6 +29,7 @@ import (
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
+	"kompas/internal/platform/web"
 )
 
 // exitUsage is the exit code for a command used wrongly.
@@ -194,6 +195,7 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 	addr := fs.String("addr", ":8080", "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the demo data set and accounts (needs KOMPAS_DEMO_PASSWORD)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when a TLS proxy is in front)")
+	proxies := fs.String("trusted-proxies", "", "CIDRs of proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1/32")
 	var iatiMax sizeFlag
 	fs.Var(&iatiMax, "iati-max-size", "largest IATI file an upload may be, e.g. 1GiB")
 	iatiPublisher := fs.String("iati-publisher", "", "reporting-org reference of IATI exports (default XX-KOMPAS)")
@@ -207,6 +209,10 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError{"--log-level: " + err.Error()}
+	}
+	trusted, err := web.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usageError{"--trusted-proxies: " + err.Error()}
 	}
 	demoPassword := e.getenv("KOMPAS_DEMO_PASSWORD")
 	if *withDemo && demoPassword == "" {
@@ -229,7 +235,7 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		}
 		log.Info("demo data loaded", "organisations", sum.Organisations, "accounts", sum.Accounts, "initiatives", sum.Initiatives)
 	}
-	srv, err := app.NewServer(ctx, db, log, app.Options{Secure: *secure, IATI: iati.Config{MaxBytes: iatiMax.n, Publisher: *iatiPublisher}})
+	srv, err := app.NewServer(ctx, db, log, app.Options{Secure: *secure, TrustedProxies: trusted, IATI: iati.Config{MaxBytes: iatiMax.n, Publisher: *iatiPublisher}})
 	if err != nil {
 		return err
 	}

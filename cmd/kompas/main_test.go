@@ -94,7 +94,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{name: "-h", args: []string{"-h"}, wantCode: 0, wantOut: []string{"Commands:"}},
 		{name: "--help", args: []string{"--help"}, wantCode: 0, wantOut: []string{"Commands:"}},
 		{name: "help -h", args: []string{"help", "-h"}, wantCode: 0, wantOut: []string{"Commands:"}},
-		{name: "serve -h", args: []string{"serve", "-h"}, wantCode: 0, wantOut: []string{"Usage: kompas serve", "-addr", "-demo", "KOMPAS_<FLAG>"}},
+		{name: "serve -h", args: []string{"serve", "-h"}, wantCode: 0, wantOut: []string{"Usage: kompas serve", "-addr", "-demo", "-trusted-proxies", "KOMPAS_<FLAG>"}},
 		{name: "migrate -h", args: []string{"migrate", "-h"}, wantCode: 0, wantOut: []string{"Usage: kompas migrate", "-db"}},
 		{name: "user -h", args: []string{"user", "-h"}, wantCode: 0, wantOut: []string{"add|list|disable|enable|set-password"}},
 		{name: "user add -h", args: []string{"user", "add", "-h"}, wantCode: 0, wantOut: []string{"-role", "-password-stdin", "policy_officer"}},
@@ -116,6 +116,8 @@ func TestHelpAndUsage(t *testing.T) {
 			wantCode: 2, wantOut: []string{"KOMPAS_DEMO_PASSWORD must be at least 12"}},
 		{name: "KOMPAS_DEMO=true without password", args: []string{"serve", "--db", db}, vars: map[string]string{"KOMPAS_DEMO": "true"}, wantCode: 2, wantOut: []string{"KOMPAS_DEMO_PASSWORD"}},
 		{name: "bad boolean in the environment", args: []string{"serve", "--db", db}, vars: map[string]string{"KOMPAS_DEMO": "maybe"}, wantCode: 2, wantOut: []string{"KOMPAS_DEMO"}},
+		{name: "bad trusted proxy", args: []string{"serve", "--db", db, "--trusted-proxies", "10.0.0.0/8,proxy.example"}, wantCode: 2, wantOut: []string{"--trusted-proxies", "proxy.example"}},
+		{name: "bad trusted proxy in the environment", args: []string{"serve", "--db", db}, vars: map[string]string{"KOMPAS_TRUSTED_PROXIES": "10.0.0.0/33"}, wantCode: 2, wantOut: []string{"--trusted-proxies", "10.0.0.0/33"}},
 		{name: "user without subcommand", args: []string{"user"}, wantCode: 2, wantOut: []string{"subcommand"}},
 		{name: "user unknown subcommand", args: []string{"user", "promote"}, wantCode: 2, wantOut: []string{`"promote"`}},
 		{name: "user disable without e-mail", args: []string{"user", "disable", "--db", db}, wantCode: 2, wantOut: []string{"--email is required"}},
@@ -419,6 +421,70 @@ func TestServeInProcess(t *testing.T) {
 			var n int
 			if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM users WHERE email = ?`, "admin@mfa.example").Scan(&n); err != nil || n != 1 {
 				t.Errorf("admin accounts after two --demo starts: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestServeTrustedProxies: with KOMPAS_TRUSTED_PROXIES naming the proxy in
+// front (here the test itself, at 127.0.0.1), the login throttle counts the
+// clients it forwards apart; without it, they are one address.
+func TestServeTrustedProxies(t *testing.T) {
+	tests := []struct {
+		name      string
+		trusted   string
+		wantOther int // a correct sign-in forwarded for another client
+	}{
+		{"trusted", "127.0.0.1/32", http.StatusOK},
+		{"not trusted", "", http.StatusTooManyRequests},
+	}
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			u := storetest.URL(t, engine)
+			must(t, nil, "long-enough-password\n", "user", "add", "--db", u, "--email", "ana@mfa.example", "--name", "Ana", "--org", "mfa",
+				"--org-name", "Ministry", "--org-kind", "ministry", "--role", "analyst", "--password-stdin")
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					base, stop := serveInProcess(t, map[string]string{"KOMPAS_TRUSTED_PROXIES": tt.trusted}, "--db", u, "--addr", "127.0.0.1:0")
+					defer stop()
+					send := func(pw, client string) *http.Response {
+						t.Helper()
+						req, _ := http.NewRequest("POST", base+"/api/v1/auth/login", strings.NewReader(`{"email":"ana@mfa.example","password":"`+pw+`"}`))
+						req.Header.Set("Content-Type", "application/json")
+						req.Header.Set("X-Forwarded-For", client)
+						res, err := http.DefaultClient.Do(req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						res.Body.Close()
+						return res
+					}
+					const attacker = "203.0.113.9"
+					for range 5 {
+						if res := send("wrong-password-x", attacker); res.StatusCode != http.StatusUnauthorized {
+							t.Fatalf("wrong password: %d", res.StatusCode)
+						}
+					}
+					// The next try waits at least a second; a slow machine
+					// may pass it, so try until refused (the waits double).
+					refused := false
+					for range 4 {
+						res := send("wrong-password-x", attacker)
+						if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") != "" {
+							refused = true
+							break
+						}
+						if res.StatusCode != http.StatusUnauthorized {
+							t.Fatalf("wrong password: %d", res.StatusCode)
+						}
+					}
+					if !refused {
+						t.Fatal("the attacker was never refused with Retry-After")
+					}
+					if res := send("long-enough-password", "198.51.100.7"); res.StatusCode != tt.wantOther {
+						t.Errorf("another client: %d, want %d", res.StatusCode, tt.wantOther)
+					}
+				})
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"kompas/internal/gcm"
 	"kompas/internal/iati"
@@ -33,6 +34,9 @@ func Migrate(ctx context.Context, db *store.DB) ([]string, error) {
 // Options tune the server.
 type Options struct {
 	Secure bool // cookies only over TLS
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (for the login throttle and the audit log); empty trusts none.
+	TrustedProxies []netip.Prefix
 	// IATI sets the IATI import size limit and the export's publisher reference.
 	IATI iati.Config
 }
@@ -47,6 +51,7 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 	}
 	srv := web.NewServer(log)
 	srv.Secure = opts.Secure
+	srv.TrustedProxies = opts.TrustedProxies
 	srv.Ready = db.Ping
 	reg := &programmes.Register{DB: db, GCM: cat}
 	auth.Register(srv, &auth.Service{DB: db})

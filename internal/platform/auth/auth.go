@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/store"
@@ -37,14 +38,13 @@ var Migrations = func() store.Migrations {
 	return store.Migrations{Module: "auth", FS: sub}
 }()
 
-// Session and throttle settings.
+// Session settings.
 const (
-	SessionCookie     = "kompas_session"
-	SessionLifetime   = 12 * time.Hour
-	TokenLifetime     = 90 * 24 * time.Hour
-	throttleWindow    = 15 * time.Minute
-	maxFailsPerEmail  = 5
-	maxFailsPerClient = 20
+	SessionCookie   = "kompas_session"
+	SessionLifetime = 12 * time.Hour
+	TokenLifetime   = 90 * 24 * time.Hour
+	// maxEmailLength is the longest address an account may have.
+	maxEmailLength = 254
 )
 
 // Principal is the signed-in caller.
@@ -168,6 +168,26 @@ func RequireRule(ctx context.Context, rule Rule) (*Principal, error) {
 // Service is the accounts store.
 type Service struct {
 	DB *store.DB
+	// Now is the clock of sign-in and its throttle; nil means time.Now.
+	// Tests set it to step through the throttle's delays without sleeping.
+	Now func() time.Time
+
+	// checkPassword is CheckPassword unless a test counts the checks.
+	checkPassword func(hash, pw string) bool
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) passwordMatches(hash, pw string) bool {
+	if s.checkPassword != nil {
+		return s.checkPassword(hash, pw)
+	}
+	return CheckPassword(hash, pw)
 }
 
 // Org is an organisation.
@@ -261,7 +281,7 @@ type NewUser struct {
 // CreateUser adds an account; actor is who did it (nil for the CLI).
 func (s *Service) CreateUser(ctx context.Context, actor *Principal, u NewUser) (int64, error) {
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	if !strings.Contains(u.Email, "@") || len(u.Email) > 254 {
+	if !strings.Contains(u.Email, "@") || len(u.Email) > maxEmailLength {
 		return 0, fmt.Errorf("auth: %q is not an e-mail address", u.Email)
 	}
 	if !u.Role.Valid() {
@@ -377,27 +397,34 @@ func hashSecret(token string) string {
 // ErrBadCredentials is a failed login. It does not say which part was wrong.
 var ErrBadCredentials = &web.Error{Status: http.StatusUnauthorized, Title: "Sign-in failed", Detail: "The e-mail address or password is not right."}
 
-// Login checks a password, applying the throttle per account and per client
-// address, and on success opens a session. It returns the session token (to
-// be put in a cookie or given to an API client).
+// Login checks a password and on success opens a session. It returns the
+// session token (to be put in a cookie or given to an API client). The
+// throttle (throttle.go) reserves the attempt first; a refused one returns a
+// *ThrottledError without checking the password.
 func (s *Service) Login(ctx context.Context, email, password, client string) (string, *Principal, error) {
+	// Checked before ToLower, which would turn bad bytes into U+FFFD.
+	valid := utf8.ValidString(email)
 	email = strings.ToLower(strings.TrimSpace(email))
-	now := time.Now()
-	since := store.FormatTime(now.Add(-throttleWindow))
-	var perEmail, perClient int
-	if err := s.DB.QueryRow(ctx, `SELECT COUNT(*) FROM login_failures WHERE key = ? AND at > ?`, "email:"+email, since).Scan(&perEmail); err != nil {
+	if len(email) > maxEmailLength || !valid {
+		// No account can have it; nothing to count or check.
+		return "", nil, ErrBadCredentials
+	}
+	now := s.now()
+	keys := throttleKeys(email, client)
+	wait, err := s.reserve(ctx, keys, now)
+	if err != nil {
 		return "", nil, fmt.Errorf("auth: login: %w", err)
 	}
-	if err := s.DB.QueryRow(ctx, `SELECT COUNT(*) FROM login_failures WHERE key = ? AND at > ?`, "client:"+client, since).Scan(&perClient); err != nil {
-		return "", nil, fmt.Errorf("auth: login: %w", err)
-	}
-	if perEmail >= maxFailsPerEmail || perClient >= maxFailsPerClient {
-		return "", nil, web.ErrTooManyRequests
+	if wait > 0 {
+		// Not audited: an attacker's thousands of refused guesses would
+		// flood the chain. The checked failures before them are audited.
+		web.Logger(ctx).Info("sign-in throttled", "client", client, "wait", wait)
+		return "", nil, throttled(wait)
 	}
 	var p Principal
 	var hash string
 	var disabled bool
-	err := s.DB.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled, o.id, o.slug, o.name, o.kind
+	err = s.DB.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled, o.id, o.slug, o.name, o.kind
 		FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.email = ?`, email).
 		Scan(&p.UserID, &p.Email, &p.Name, &p.Role, &hash, &disabled, &p.OrgID, &p.OrgSlug, &p.OrgName, &p.OrgKind)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -407,15 +434,11 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (st
 	if !found {
 		hash = dummyHash
 	}
-	ok := CheckPassword(hash, password) && found && !disabled
+	ok := s.passwordMatches(hash, password) && found && !disabled
 	if !ok {
+		// The attempt stays counted: it was reserved before the check.
 		err := s.DB.Transact(ctx, func(tx *store.Tx) error {
-			for _, key := range []string{"email:" + email, "client:" + client} {
-				if _, err := tx.Exec(ctx, `INSERT INTO login_failures (key, at) VALUES (?, ?)`, key, store.FormatTime(now)); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE at < ?`, store.FormatTime(now.Add(-24*time.Hour))); err != nil {
+			if err := forgetOldCounters(ctx, tx, now); err != nil {
 				return err
 			}
 			return audit.Append(ctx, tx, audit.Event{Actor: email, Action: audit.ActionLoginFailed, ObjectType: "session", ObjectID: "", Purpose: "sign-in", Detail: "client=" + client})
@@ -432,7 +455,7 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (st
 			tokenHash, p.UserID, store.FormatTime(now), store.FormatTime(now.Add(SessionLifetime)), client); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE key = ?`, "email:"+email); err != nil {
+		if err := releaseOnSuccess(ctx, tx, keys); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, store.FormatTime(now)); err != nil {

@@ -2,8 +2,8 @@ package auth
 
 import (
 	"embed"
+	"errors"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,13 +75,12 @@ func (h *Handlers) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// ClientAddr is the address the login throttle counts per.
-func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// setRetryAfter sends Retry-After when err is a throttled sign-in.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var t *ThrottledError
+	if errors.As(err, &t) {
+		w.Header().Set("Retry-After", t.RetryAfter())
 	}
-	return host
 }
 
 type loginData struct {
@@ -125,8 +124,9 @@ func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if len(form.Errors) > 0 {
 		return h.tmpl.Render(w, r, http.StatusUnprocessableEntity, "login.html", "Sign in", loginData{Form: form, Next: next})
 	}
-	token, _, err := h.Svc.Login(r.Context(), email, pw, ClientAddr(r))
+	token, _, err := h.Svc.Login(r.Context(), email, pw, web.ClientAddr(r))
 	if err != nil {
+		setRetryAfter(w, err)
 		e := web.AsError(err)
 		if e.Status == http.StatusUnauthorized || e.Status == http.StatusTooManyRequests {
 			form.Errors = append(form.Errors, web.FieldError{Field: "email", Message: e.Detail})
@@ -177,8 +177,9 @@ func (h *Handlers) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if len(fields) > 0 {
 		return web.Invalid(fields...)
 	}
-	token, _, err := h.Svc.Login(r.Context(), req.Email, req.Password, ClientAddr(r))
+	token, _, err := h.Svc.Login(r.Context(), req.Email, req.Password, web.ClientAddr(r))
 	if err != nil {
+		setRetryAfter(w, err)
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, LoginResponse{Token: token, ExpiresIn: int(SessionLifetime.Seconds())})

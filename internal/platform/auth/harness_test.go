@@ -11,7 +11,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
@@ -23,13 +26,34 @@ import (
 const password = "correct-horse-battery"
 
 // kernel is the kernel alone (audit + auth on a web server) on a fresh
-// database, with a few accounts.
+// database, with a few accounts. Its sign-in clock stands still until a test
+// moves it, and it counts the password checks.
 type kernel struct {
-	t   *testing.T
-	db  *store.DB
-	svc *auth.Service
-	srv *web.Server
-	hs  *httptest.Server
+	t      *testing.T
+	db     *store.DB
+	svc    *auth.Service
+	srv    *web.Server
+	hs     *httptest.Server
+	clock  *fakeClock
+	checks *atomic.Int64
+}
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 var accounts = []auth.NewUser{
@@ -47,11 +71,12 @@ func eachKernel(t *testing.T, fn func(t *testing.T, k *kernel)) {
 }
 
 // newKernel builds the server; start, when not nil, starts it (TLS tests
-// use httptest.NewTLSServer).
-func newKernel(t *testing.T, db *store.DB, start func(http.Handler) *httptest.Server) *kernel {
+// use httptest.NewTLSServer); configure, if given, set the server up before.
+func newKernel(t *testing.T, db *store.DB, start func(http.Handler) *httptest.Server, configure ...func(*web.Server)) *kernel {
 	t.Helper()
 	ctx := context.Background()
-	svc := &auth.Service{DB: db}
+	clock := &fakeClock{now: time.Now()}
+	svc := &auth.Service{DB: db, Now: clock.Now}
 	err := db.Transact(ctx, func(tx *store.Tx) error {
 		for _, o := range []auth.Org{{Slug: "mfa", Name: "Ministry of Foreign Affairs", Kind: "ministry"}, {Slug: "ngo-one", Name: "NGO One", Kind: "ngo"}} {
 			if _, err := svc.EnsureOrg(ctx, tx, o); err != nil {
@@ -81,12 +106,16 @@ func newKernel(t *testing.T, db *store.DB, start func(http.Handler) *httptest.Se
 		_, err = io.WriteString(w, "hello "+p.Email)
 		return err
 	})
+	for _, c := range configure {
+		c(srv)
+	}
+	checks := auth.CountPasswordChecks(svc)
 	if start == nil {
 		start = httptest.NewServer
 	}
 	hs := start(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &kernel{t: t, db: db, svc: svc, srv: srv, hs: hs}
+	return &kernel{t: t, db: db, svc: svc, srv: srv, hs: hs, clock: clock, checks: checks}
 }
 
 // with returns k reporting to t, for use inside a subtest.

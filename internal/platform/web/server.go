@@ -1,6 +1,7 @@
 // Package web is Kompas's HTTP shell: the server with its middleware
-// (request ids, structured logs, security headers, body limits, cross-origin
-// protection, timeouts, graceful shutdown), the adapter that turns a
+// (client address behind trusted proxies, request ids, structured logs,
+// security headers, body limits, cross-origin protection, timeouts, graceful
+// shutdown), the adapter that turns a
 // handler's error into an HTML page or RFC 9457 problem JSON, the one layout
 // template with role-based navigation, embedded static files with hashed
 // URLs, and the registry of API routes that the OpenAPI document is built
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"sort"
@@ -60,6 +62,9 @@ type Server struct {
 	Ready func(context.Context) error
 	// Secure marks cookies Secure (behind TLS or a TLS-terminating proxy).
 	Secure bool
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// deciding the client address (see ClientAddr). Empty: none.
+	TrustedProxies []netip.Prefix
 
 	mux    *http.ServeMux
 	mu     sync.Mutex
@@ -284,6 +289,7 @@ func (s *Server) Handler() http.Handler {
 	h = securityHeaders(h, s)
 	h = s.recoverer(h)
 	h = s.logRequests(h)
+	h = s.withClientAddr(h)
 	return h
 }
 
@@ -323,6 +329,7 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyLogger
+	keyClientAddr
 )
 
 // RequestID returns the id of the request in ctx.
@@ -367,7 +374,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !validRequestID(id) {
 			var b [8]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
@@ -380,8 +387,24 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
-		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "duration", time.Since(start), "client", ClientAddr(r))
 	})
+}
+
+// validRequestID reports whether a client-sent X-Request-Id may be kept: it
+// is echoed in a header and in problem JSON and written to every log line,
+// so only 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-' pass.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down

@@ -327,7 +327,13 @@ func TestRequestID(t *testing.T) {
 	}{
 		{"generated", "", false},
 		{"kept", "abc-123", true},
+		{"every allowed character kept", "Az09._-", true},
+		{"64 characters kept", strings.Repeat("x", 64), true},
 		{"too long is replaced", strings.Repeat("x", 65), false},
+		{"markup is replaced", "<script>abc", false},
+		{"quote is replaced", `abc"def`, false},
+		{"space is replaced", "abc def", false},
+		{"non-ASCII is replaced", "abç", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,6 +345,14 @@ func TestRequestID(t *testing.T) {
 			got := res.header.Get("X-Request-Id")
 			if (got == tt.sent) != tt.kept || got == "" {
 				t.Errorf("X-Request-Id = %q (sent %q)", got, tt.sent)
+			}
+			if !tt.kept && !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(got) {
+				t.Errorf("replacement X-Request-Id = %q, want a generated one", got)
+			}
+			// The problem JSON carries the same id, never the one sent.
+			p := call(t, b.hs.URL, "GET", "/api/v1/things/7", nil, h).problem(t)
+			if (p.RequestID == tt.sent) != tt.kept || p.RequestID == "" {
+				t.Errorf("problem request_id = %q (sent %q)", p.RequestID, tt.sent)
 			}
 		})
 	}
