@@ -11,6 +11,7 @@ import (
 	"net/netip"
 
 	"kompas/internal/gcm"
+	"kompas/internal/gcm/gcmweb"
 	"kompas/internal/iati"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/audit/auditweb"
@@ -55,13 +56,13 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 	srv.Ready = db.Ping
 	reg := &programmes.Register{DB: db, GCM: cat}
 	auth.Register(srv, &auth.Service{DB: db})
-	gcm.Register(srv, cat)
+	gcmweb.Register(srv, cat)
 	auditweb.Register(srv, db)
 	programmes.NewHandlers(srv, reg)
 	returns.NewHandlers(srv, &returns.Service{DB: db})
 	iati.NewHandlers(srv, reg, opts.IATI)
 	report.NewHandlers(srv, &report.Editions{DB: db, Builder: ReviewBuilder(db, cat)})
-	srv.Handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) error {
+	srv.Page("GET /{$}", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		if auth.FromContext(r.Context()) == nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return nil

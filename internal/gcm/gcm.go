@@ -11,13 +11,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"strconv"
 	"strings"
 
-	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 //go:embed data/*.txt
@@ -209,29 +206,4 @@ func readFrameworks(ctx context.Context, db store.Querier) ([]Framework, error) 
 		return nil, fmt.Errorf("gcm: frameworks: %w", err)
 	}
 	return out, nil
-}
-
-// Register adds the catalogue's API routes; the frameworks are cat's.
-func Register(srv *web.Server, cat *Catalogue) {
-	srv.API("GET /api/v1/gcm/objectives", web.Op{Summary: "The 23 GCM objectives with their official titles", Tags: []string{"gcm"}, Roles: "any signed-in user", Response: []Objective{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if _, err := auth.Require(r.Context()); err != nil {
-				return err
-			}
-			return web.WriteJSON(w, http.StatusOK, Objectives())
-		})
-	srv.API("GET /api/v1/gcm/principles", web.Op{Summary: "The 10 GCM guiding principles", Tags: []string{"gcm"}, Roles: "any signed-in user", Response: []Principle{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if _, err := auth.Require(r.Context()); err != nil {
-				return err
-			}
-			return web.WriteJSON(w, http.StatusOK, Principles())
-		})
-	srv.API("GET /api/v1/frameworks", web.Op{Summary: "National policy frameworks and their pillars", Tags: []string{"gcm"}, Roles: "any signed-in user", Response: []Framework{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if _, err := auth.Require(r.Context()); err != nil {
-				return err
-			}
-			return web.WriteJSON(w, http.StatusOK, cat.Frameworks())
-		})
 }

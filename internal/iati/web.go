@@ -60,22 +60,21 @@ func NewHandlers(srv *web.Server, reg *programmes.Register, cfg Config) *Handler
 	})
 	srv.AddNav(web.NavItem{Label: "IATI", Path: "/imports/iati", Roles: []string{string(auth.RolePolicyOfficer), string(auth.RoleAdmin)}, Order: 13})
 	upload := cfg.maxBytes() + 1<<20
-	srv.Handle("GET /imports/iati", h.uploadPage)
-	srv.HandleUpload("POST /imports/iati", upload, h.uploadForm)
-	srv.Handle("GET /imports/iati/{job}", h.jobPage)
-	srv.Handle("GET /imports/iati/{job}/review", h.reviewPage)
-	srv.Handle("POST /imports/iati/suggestions/{id}", h.decideForm)
-	srv.Handle("GET /exports/iati.xml", h.export)
+	srv.Page("GET /imports/iati", web.Op{Access: ruleImport}, h.uploadPage)
+	srv.Page("POST /imports/iati", web.Op{Access: ruleImport, BodyLimit: upload}, h.uploadForm)
+	srv.Page("GET /imports/iati/{job}", web.Op{Access: ruleImport}, h.jobPage)
+	srv.Page("GET /imports/iati/{job}/review", web.Op{Access: ruleImport}, h.reviewPage)
+	srv.Page("POST /imports/iati/suggestions/{id}", web.Op{Access: ruleDecide}, h.decideForm)
+	srv.Page("GET /exports/iati.xml", web.Op{Access: ruleRead}, h.export)
 
 	tags := []string{"iati"}
-	const importers, readers = "policy officers and administrators", "any signed-in user"
-	srv.APIWithLimit("POST /api/v1/imports/iati", upload, web.Op{Summary: "Import an IATI 2.03 activity file (multipart/form-data, field \"file\"); answers 202 with the job, whose url and Location show its progress",
-		Tags: tags, Roles: importers, Response: Job{}, Status: http.StatusAccepted}, h.apiImport)
-	srv.API("GET /api/v1/imports/iati/{job}", web.Op{Summary: "An IATI import job: status, progress, counts, the reasons activities were skipped", Tags: tags, Roles: importers, Response: Job{}}, h.apiJob)
-	srv.API("GET /api/v1/imports/iati/{job}/suggestions", web.Op{Summary: "The GCM objectives an IATI import suggested, with their reasons", Tags: tags, Roles: importers, Response: []SuggestionView{}}, h.apiSuggestions)
+	srv.API("POST /api/v1/imports/iati", web.Op{Summary: "Import an IATI 2.03 activity file (multipart/form-data, field \"file\"); answers 202 with the job, whose url and Location show its progress",
+		Tags: tags, Access: ruleImport, BodyLimit: upload, Response: Job{}, Status: http.StatusAccepted}, h.apiImport)
+	srv.API("GET /api/v1/imports/iati/{job}", web.Op{Summary: "An IATI import job: status, progress, counts, the reasons activities were skipped", Tags: tags, Access: ruleImport, Response: Job{}}, h.apiJob)
+	srv.API("GET /api/v1/imports/iati/{job}/suggestions", web.Op{Summary: "The GCM objectives an IATI import suggested, with their reasons", Tags: tags, Access: ruleImport, Response: []SuggestionView{}}, h.apiSuggestions)
 	srv.API("POST /api/v1/imports/iati/suggestions/{id}", web.Op{Summary: "Confirm (adds the objective to the initiative) or reject a suggested GCM objective", Tags: tags,
-		Roles: "policy officers of the organisation that recorded the initiative, and administrators", Request: Decision{}, Response: SuggestionView{}}, h.apiDecide)
-	srv.API("GET /api/v1/exports/iati", web.Op{Summary: "The whole register as an IATI 2.03 activity file", Tags: tags, Roles: readers, Produces: []string{"application/xml"}}, h.export)
+		Access: ruleDecide, Records: "policy officers only for initiatives their organisation recorded", Request: Decision{}, Response: SuggestionView{}}, h.apiDecide)
+	srv.API("GET /api/v1/exports/iati", web.Op{Summary: "The whole register as an IATI 2.03 activity file", Tags: tags, Access: ruleRead, Produces: []string{"application/xml"}}, h.export)
 	return h
 }
 

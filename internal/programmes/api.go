@@ -33,17 +33,17 @@ var filterParams = []web.Param{
 
 func (h *Handlers) registerAPI() {
 	tags := []string{"programmes"}
-	const readers, writers = "any signed-in user", "policy officers (changes: of the organisation that recorded it) and administrators"
-	h.srv.API("GET /api/v1/initiatives", web.Op{Summary: "List and search initiatives", Tags: tags, Roles: readers, Query: filterParams, Response: Page{}}, h.apiList)
-	h.srv.API("POST /api/v1/initiatives", web.Op{Summary: "Add an initiative", Tags: tags, Roles: writers, Request: Input{}, Response: Initiative{}, Status: http.StatusCreated}, h.apiCreate)
-	h.srv.API("GET /api/v1/initiatives/{id}", web.Op{Summary: "One initiative; its ETag carries the version", Tags: tags, Roles: readers, Response: Initiative{}}, h.apiGet)
-	h.srv.API("PUT /api/v1/initiatives/{id}", web.Op{Summary: "Replace an initiative; send the version you read (or If-Match); a stale version is a 409", Tags: tags, Roles: writers, Request: Input{}, Response: Initiative{}}, h.apiUpdate)
-	h.srv.API("DELETE /api/v1/initiatives/{id}", web.Op{Summary: "Delete an initiative (If-Match optional)", Tags: tags, Roles: writers, Status: http.StatusNoContent}, h.apiDelete)
-	h.srv.API("GET /api/v1/coverage", web.Op{Summary: "Initiatives per GCM objective and pillar", Tags: tags, Roles: readers, Response: []CoverageRow{}}, h.apiCoverage)
-	h.srv.API("GET /api/v1/money", web.Op{Summary: "Budgets summed by objective, partner or country", Tags: tags, Roles: readers,
+	const owned = "policy officers only those their organisation recorded"
+	h.srv.API("GET /api/v1/initiatives", web.Op{Summary: "List and search initiatives", Tags: tags, Access: ruleRead, Query: filterParams, Response: Page{}}, h.apiList)
+	h.srv.API("POST /api/v1/initiatives", web.Op{Summary: "Add an initiative", Tags: tags, Access: ruleCreate, Request: Input{}, Response: Initiative{}, Status: http.StatusCreated}, h.apiCreate)
+	h.srv.API("GET /api/v1/initiatives/{id}", web.Op{Summary: "One initiative; its ETag carries the version", Tags: tags, Access: ruleRead, Response: Initiative{}}, h.apiGet)
+	h.srv.API("PUT /api/v1/initiatives/{id}", web.Op{Summary: "Replace an initiative; send the version you read (or If-Match); a stale version is a 409", Tags: tags, Access: ruleChange, Records: owned, Request: Input{}, Response: Initiative{}}, h.apiUpdate)
+	h.srv.API("DELETE /api/v1/initiatives/{id}", web.Op{Summary: "Delete an initiative (If-Match optional)", Tags: tags, Access: ruleChange, Records: owned, Status: http.StatusNoContent}, h.apiDelete)
+	h.srv.API("GET /api/v1/coverage", web.Op{Summary: "Initiatives per GCM objective and pillar", Tags: tags, Access: ruleRead, Response: []CoverageRow{}}, h.apiCoverage)
+	h.srv.API("GET /api/v1/money", web.Op{Summary: "Budgets summed by objective, partner or country", Tags: tags, Access: ruleRead,
 		Query: []web.Param{{Name: "by", Description: "objective, partner or country"}}, Response: []MoneyRow{}}, h.apiMoney)
-	h.srv.API("GET /api/v1/exports/initiatives", web.Op{Summary: "All initiatives matching the filters as CSV", Tags: tags, Roles: readers, Query: filterParams, Produces: []string{"text/csv"}}, h.exportCSV)
-	h.srv.APIWithLimit("POST /api/v1/imports/initiatives", maxImport, web.Op{Summary: "Import initiatives from CSV (text/csv body) or XLSX (the workbook media type): all rows or none", Tags: tags, Roles: writers, Response: ImportResult{}}, h.apiImport)
+	h.srv.API("GET /api/v1/exports/initiatives", web.Op{Summary: "All initiatives matching the filters as CSV", Tags: tags, Access: ruleRead, Query: filterParams, Produces: []string{"text/csv"}}, h.exportCSV)
+	h.srv.API("POST /api/v1/imports/initiatives", web.Op{Summary: "Import initiatives from CSV (text/csv body) or XLSX (the workbook media type): all rows or none", Tags: tags, Access: ruleCreate, BodyLimit: maxImport, Response: ImportResult{}}, h.apiImport)
 }
 
 func pathID(r *http.Request) (int64, error) {

@@ -23,7 +23,6 @@ import (
 	"golang.org/x/text/currency"
 
 	"kompas/internal/gcm"
-	"kompas/internal/platform/auth"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
@@ -578,27 +577,4 @@ func formatMinor(m int64) string {
 		s = "-" + s
 	}
 	return s
-}
-
-// Access rules of the register. Reading needs only a sign-in.
-var (
-	ruleCreate = auth.Rule{Action: "add initiatives to the register", Roles: []auth.Role{auth.RolePolicyOfficer, auth.RoleAdmin}}
-	ruleEdit   = auth.Rule{Action: "change initiatives recorded by another organisation", Roles: []auth.Role{auth.RolePolicyOfficer}, Relations: []auth.Relation{auth.RelOwner}}
-	ruleAdmin  = auth.Rule{Action: "change any initiative", Roles: []auth.Role{auth.RoleAdmin}}
-)
-
-// canEdit applies the edit rule: policy officers of the owning organisation,
-// or an administrator.
-func canEdit(p *auth.Principal, it *Initiative) error {
-	if p == nil {
-		return web.ErrUnauthenticated
-	}
-	if ruleAdmin.Allows(p, auth.RelNone) {
-		return nil
-	}
-	rel := auth.RelNone
-	if it.ownerOrgID == p.OrgID {
-		rel = auth.RelOwner
-	}
-	return auth.Check(p, ruleEdit, rel)
 }

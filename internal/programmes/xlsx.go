@@ -200,11 +200,10 @@ func (r *Register) ImportXLSX(ctx context.Context, p *auth.Principal, rd io.Read
 // workbooks too (importUploadForm, apiImport).
 func (h *Handlers) registerXLSX() {
 	tags := []string{"programmes"}
-	const readers, writers = "any signed-in user", "policy officers (changes: of the organisation that recorded it) and administrators"
-	h.srv.Handle("GET /initiatives/export.xlsx", h.exportXLSX)
-	h.srv.API("GET /api/v1/exports/initiatives.xlsx", web.Op{Summary: "All initiatives matching the filters as an XLSX workbook (the CSV export's columns)", Tags: tags, Roles: readers, Query: filterParams, Produces: []string{XLSXType}}, h.exportXLSX)
-	h.srv.APIWithLimit("POST /api/v1/imports/initiatives.xlsx", maxImport, web.Op{Summary: "Import initiatives from an XLSX workbook (the body, Content-Type " + XLSXType + "; also accepted at /api/v1/imports/initiatives with that type): the first sheet, the CSV import's columns, all rows or none",
-		Tags: tags, Roles: writers, Response: ImportResult{}}, h.apiImportXLSX)
+	h.srv.Page("GET /initiatives/export.xlsx", web.Op{Access: ruleRead}, h.exportXLSX)
+	h.srv.API("GET /api/v1/exports/initiatives.xlsx", web.Op{Summary: "All initiatives matching the filters as an XLSX workbook (the CSV export's columns)", Tags: tags, Access: ruleRead, Query: filterParams, Produces: []string{XLSXType}}, h.exportXLSX)
+	h.srv.API("POST /api/v1/imports/initiatives.xlsx", web.Op{Summary: "Import initiatives from an XLSX workbook (the body, Content-Type " + XLSXType + "; also accepted at /api/v1/imports/initiatives with that type): the first sheet, the CSV import's columns, all rows or none",
+		Tags: tags, Access: ruleCreate, BodyLimit: maxImport, Response: ImportResult{}}, h.apiImportXLSX)
 }
 
 func (h *Handlers) exportXLSX(w http.ResponseWriter, r *http.Request) error {

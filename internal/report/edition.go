@@ -90,31 +90,6 @@ func (e *Edition) Spec() Spec {
 		Framework: e.Framework, Grouping: e.Grouping, Introduction: e.Introduction, NextSteps: e.NextSteps}
 }
 
-// Access rules: policy officers and administrators create; changing and
-// publishing needs a policy officer of the author organisation or an
-// administrator; reading needs only a sign-in.
-var (
-	ruleCreate = auth.Rule{Action: "create review editions", Roles: []auth.Role{auth.RolePolicyOfficer, auth.RoleAdmin}}
-	ruleEdit   = auth.Rule{Action: "change or publish review editions of another organisation", Roles: []auth.Role{auth.RolePolicyOfficer}, Relations: []auth.Relation{auth.RelOwner}}
-	ruleAdmin  = auth.Rule{Action: "change any review edition", Roles: []auth.Role{auth.RoleAdmin}}
-	ruleAuthor = auth.Rule{Action: "write editions in the name of another organisation", Roles: []auth.Role{auth.RoleAdmin}}
-)
-
-// canEdit applies the edit rule to an edition.
-func canEdit(p *auth.Principal, e *Edition) error {
-	if p == nil {
-		return web.ErrUnauthenticated
-	}
-	if ruleAdmin.Allows(p, auth.RelNone) {
-		return nil
-	}
-	rel := auth.RelNone
-	if e.authorOrgID == p.OrgID {
-		rel = auth.RelOwner
-	}
-	return auth.Check(p, ruleEdit, rel)
-}
-
 // CanEdit reports whether p may change or publish e.
 func CanEdit(p *auth.Principal, e *Edition) bool { return canEdit(p, e) == nil }
 

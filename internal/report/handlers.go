@@ -42,28 +42,28 @@ func NewHandlers(srv *web.Server, ed *Editions) *Handlers {
 	h.tmpl = srv.Templates(sub, template.FuncMap{"formats": func() []Format { return Formats }, "upper": strings.ToUpper})
 	srv.AddNav(web.NavItem{Label: "Review", Path: "/reports", Order: 20})
 
-	srv.Handle("GET /reports/review.css", h.stylesheet)
-	srv.Handle("GET /reports", h.listPage)
-	srv.Handle("POST /reports", h.createForm)
-	srv.Handle("GET /reports/current", h.currentPage)
-	srv.Handle("GET /reports/current/files/{format}", h.currentFile)
-	srv.Handle("GET /reports/{id}", h.showPage)
-	srv.Handle("GET /reports/{id}/edit", h.editPage)
-	srv.Handle("POST /reports/{id}", h.updateForm)
-	srv.Handle("POST /reports/{id}/publish", h.publishForm)
-	srv.Handle("GET /reports/{id}/files/{format}", h.editionFile)
+	srv.Page("GET /reports/review.css", web.Op{Public: true}, h.stylesheet) // the review's print style, no data
+	srv.Page("GET /reports", web.Op{Access: ruleRead}, h.listPage)
+	srv.Page("POST /reports", web.Op{Access: ruleCreate}, h.createForm)
+	srv.Page("GET /reports/current", web.Op{Access: ruleRead}, h.currentPage)
+	srv.Page("GET /reports/current/files/{format}", web.Op{Access: ruleRead}, h.currentFile)
+	srv.Page("GET /reports/{id}", web.Op{Access: ruleRead}, h.showPage)
+	srv.Page("GET /reports/{id}/edit", web.Op{Access: ruleChange}, h.editPage)
+	srv.Page("POST /reports/{id}", web.Op{Access: ruleChange}, h.updateForm)
+	srv.Page("POST /reports/{id}/publish", web.Op{Access: ruleChange}, h.publishForm)
+	srv.Page("GET /reports/{id}/files/{format}", web.Op{Access: ruleRead}, h.editionFile)
 
 	tags := []string{"report"}
-	const readers, writers = "any signed-in user", "policy officers (of the author organisation) and administrators"
+	const authored = "policy officers only the editions of their organisation"
 	formatParam := []web.Param{{Name: "format", Description: "html, md, pdf or docx (default html)"}}
 	produces := []string{"text/html", "text/markdown", "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-	srv.API("GET /api/v1/reports/gcm", web.Op{Summary: "The GCM implementation review, current draft with the default grouping, generated from live data", Tags: tags, Roles: readers, Query: formatParam, Produces: produces}, h.currentFile)
-	srv.API("GET /api/v1/reports/editions", web.Op{Summary: "Review editions, newest change first", Tags: tags, Roles: readers, Response: []Edition{}}, h.apiList)
-	srv.API("POST /api/v1/reports/editions", web.Op{Summary: "Create a draft edition", Tags: tags, Roles: writers, Request: EditionInput{}, Response: Edition{}, Status: http.StatusCreated}, h.apiCreate)
-	srv.API("GET /api/v1/reports/editions/{id}", web.Op{Summary: "One edition with its published files and their SHA-256", Tags: tags, Roles: readers, Response: Edition{}}, h.apiGet)
-	srv.API("PUT /api/v1/reports/editions/{id}", web.Op{Summary: "Replace a draft edition; send the version you read; a published edition is a 409", Tags: tags, Roles: writers, Request: EditionInput{}, Response: Edition{}}, h.apiUpdate)
-	srv.API("POST /api/v1/reports/editions/{id}/publish", web.Op{Summary: "Publish: render every format and freeze the files and their SHA-256", Tags: tags, Roles: writers, Response: Edition{}}, h.apiPublish)
-	srv.API("GET /api/v1/reports/editions/{id}/files/{format}", web.Op{Summary: "An edition's file: the frozen bytes when published (X-Content-SHA256, Digest), rendered now when a draft", Tags: tags, Roles: readers, Produces: produces}, h.editionFile)
+	srv.API("GET /api/v1/reports/gcm", web.Op{Summary: "The GCM implementation review, current draft with the default grouping, generated from live data", Tags: tags, Access: ruleRead, Query: formatParam, Produces: produces}, h.currentFile)
+	srv.API("GET /api/v1/reports/editions", web.Op{Summary: "Review editions, newest change first", Tags: tags, Access: ruleRead, Response: []Edition{}}, h.apiList)
+	srv.API("POST /api/v1/reports/editions", web.Op{Summary: "Create a draft edition", Tags: tags, Access: ruleCreate, Request: EditionInput{}, Response: Edition{}, Status: http.StatusCreated}, h.apiCreate)
+	srv.API("GET /api/v1/reports/editions/{id}", web.Op{Summary: "One edition with its published files and their SHA-256", Tags: tags, Access: ruleRead, Response: Edition{}}, h.apiGet)
+	srv.API("PUT /api/v1/reports/editions/{id}", web.Op{Summary: "Replace a draft edition; send the version you read; a published edition is a 409", Tags: tags, Access: ruleChange, Records: authored, Request: EditionInput{}, Response: Edition{}}, h.apiUpdate)
+	srv.API("POST /api/v1/reports/editions/{id}/publish", web.Op{Summary: "Publish: render every format and freeze the files and their SHA-256", Tags: tags, Access: ruleChange, Records: authored, Response: Edition{}}, h.apiPublish)
+	srv.API("GET /api/v1/reports/editions/{id}/files/{format}", web.Op{Summary: "An edition's file: the frozen bytes when published (X-Content-SHA256, Digest), rendered now when a draft", Tags: tags, Access: ruleRead, Produces: produces}, h.editionFile)
 	return h
 }
 

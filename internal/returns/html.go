@@ -92,17 +92,19 @@ func NewHandlers(srv *web.Server, svc *Service) *Handlers {
 		web.NavItem{Label: "Return cases", Path: "/returns", Roles: caseRoleNames, Order: 20},
 		web.NavItem{Label: "Return statistics", Path: "/statistics/returns", Order: 21},
 	)
-	srv.Handle("GET /returns", h.queuePage)
-	srv.Handle("GET /returns/new", h.newPage)
-	srv.Handle("POST /returns/cases", h.createForm)
-	srv.Handle("GET /returns/cases/{id}", h.casePage)
-	srv.Handle("GET /returns/cases/{id}/move/{to}", h.movePage)
-	srv.Handle("POST /returns/cases/{id}/move/{to}", h.moveForm)
-	srv.Handle("GET /returns/cases/{id}/act/{action}", h.actionPage)
-	srv.Handle("POST /returns/cases/{id}/act/{action}", h.actionForm)
-	srv.Handle("GET /returns/export.csv", func(w http.ResponseWriter, r *http.Request) error { return h.serveExport(w, r, "csv") })
-	srv.Handle("GET /returns/export.xlsx", func(w http.ResponseWriter, r *http.Request) error { return h.serveExport(w, r, "xlsx") })
-	srv.Handle("GET /statistics/returns", h.statsPage)
+	// Every signed-in user: a role that works on no cases is sent on to the
+	// statistics rather than refused.
+	srv.Page("GET /returns", web.Op{Access: ruleRead}, h.queuePage)
+	srv.Page("GET /returns/new", web.Op{Access: ruleCreate}, h.newPage)
+	srv.Page("POST /returns/cases", web.Op{Access: ruleCreate}, h.createForm)
+	srv.Page("GET /returns/cases/{id}", web.Op{Access: ruleCase, Conceal: "Case"}, h.casePage)
+	srv.Page("GET /returns/cases/{id}/move/{to}", web.Op{Access: ruleCase, Conceal: "Case"}, h.movePage)
+	srv.Page("POST /returns/cases/{id}/move/{to}", web.Op{Access: ruleCase, Conceal: "Case"}, h.moveForm)
+	srv.Page("GET /returns/cases/{id}/act/{action}", web.Op{Access: ruleCase, Conceal: "Case"}, h.actionPage)
+	srv.Page("POST /returns/cases/{id}/act/{action}", web.Op{Access: ruleCase, Conceal: "Case"}, h.actionForm)
+	srv.Page("GET /returns/export.csv", web.Op{Access: ruleExport}, func(w http.ResponseWriter, r *http.Request) error { return h.serveExport(w, r, "csv") })
+	srv.Page("GET /returns/export.xlsx", web.Op{Access: ruleExport}, func(w http.ResponseWriter, r *http.Request) error { return h.serveExport(w, r, "xlsx") })
+	srv.Page("GET /statistics/returns", web.Op{Access: ruleRead}, h.statsPage)
 	h.registerAPI()
 	return h
 }

@@ -34,13 +34,13 @@ func Register(srv *web.Server, svc *Service) *Handlers {
 		}
 		return &web.Viewer{Name: p.Name, Email: p.Email, OrgName: p.OrgName, Role: string(p.Role), RoleLabel: p.Role.Label()}
 	}
-	srv.Handle("GET /login", h.loginPage)
-	srv.Handle("POST /login", h.loginForm)
-	srv.Handle("POST /logout", h.logoutForm)
+	srv.Page("GET /login", web.Op{Public: true}, h.loginPage)
+	srv.Page("POST /login", web.Op{Public: true}, h.loginForm)
+	srv.Page("POST /logout", web.Op{Public: true}, h.logoutForm) // signing out needs no live session: an expired one still lands on the sign-in page
 	srv.API("POST /api/v1/auth/login", web.Op{Summary: "Sign in; returns a bearer token valid for 12 hours", Tags: []string{"auth"}, Public: true,
 		Request: LoginRequest{}, Response: LoginResponse{}}, h.apiLogin)
-	srv.API("POST /api/v1/auth/logout", web.Op{Summary: "End the session of the bearer token used (an API token is revoked)", Tags: []string{"auth"}, Status: http.StatusNoContent}, h.apiLogout)
-	srv.API("GET /api/v1/me", web.Op{Summary: "Who the caller is", Tags: []string{"auth"}, Response: Me{}}, h.apiMe)
+	srv.API("POST /api/v1/auth/logout", web.Op{Summary: "End the session of the bearer token used (an API token is revoked)", Tags: []string{"auth"}, Access: SignedIn, Status: http.StatusNoContent}, h.apiLogout)
+	srv.API("GET /api/v1/me", web.Op{Summary: "Who the caller is", Tags: []string{"auth"}, Access: SignedIn, Response: Me{}}, h.apiMe)
 	return h
 }
 

@@ -98,7 +98,7 @@ func newKernel(t *testing.T, db *store.DB, start func(http.Handler) *httptest.Se
 	srv.Ready = db.Ping
 	auth.Register(srv, svc)
 	// A page and an API call that need a signed-in caller.
-	srv.Handle("GET /private", func(w http.ResponseWriter, r *http.Request) error {
+	srv.Page("GET /private", web.Op{Access: auth.SignedIn}, func(w http.ResponseWriter, r *http.Request) error {
 		p, err := auth.Require(r.Context())
 		if err != nil {
 			return err

@@ -89,7 +89,7 @@ func TestClientAddr(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := web.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
 			srv.TrustedProxies = tt.trusted
-			srv.Handle("GET /who", func(w http.ResponseWriter, r *http.Request) error {
+			srv.Page("GET /who", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 				_, err := io.WriteString(w, web.ClientAddr(r))
 				return err
 			})

@@ -16,6 +16,9 @@ func (s *Server) OpenAPI() map[string]any {
 	paths := map[string]map[string]any{}
 	schemas := map[string]any{}
 	for _, rt := range s.Routes() {
+		if rt.Page {
+			continue
+		}
 		p := pathParam.ReplaceAllString(rt.Path, "{$1}")
 		ops := paths[p]
 		if ops == nil {
@@ -29,8 +32,15 @@ func (s *Server) OpenAPI() map[string]any {
 		if len(rt.Op.Tags) > 0 {
 			op["tags"] = rt.Op.Tags
 		}
-		if rt.Op.Roles != "" {
-			op["description"] = "Who may call it: " + rt.Op.Roles + "."
+		switch {
+		case rt.Op.Public:
+			op["description"] = "Who may call it: anyone; no sign-in needed."
+		case rt.Op.Access != nil:
+			who := "Who may call it: " + rt.Op.Access.Describe() + "."
+			if rt.Op.Records != "" {
+				who += " Which records: " + rt.Op.Records + "."
+			}
+			op["description"] = who
 		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
@@ -68,7 +78,12 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		responses := map[string]any{strconv.Itoa(status): ok}
 		problem := map[string]any{"$ref": "#/components/responses/Problem"}
-		if !rt.Op.Public {
+		// Any operation may end in a client error (a throttle, a malformed
+		// request); the specific ones are listed besides.
+		responses["4XX"] = problem
+		if rt.Op.Public {
+			op["security"] = []any{}
+		} else {
 			responses["401"] = problem
 			responses["403"] = problem
 			op["security"] = []any{map[string]any{"bearer": []any{}}, map[string]any{"cookie": []any{}}}
@@ -103,8 +118,10 @@ func (s *Server) OpenAPI() map[string]any {
 			"title":       "Kompas API",
 			"version":     "1",
 			"description": "Migration policy, programmes and services traced to the 23 GCM objectives. Errors are RFC 9457 problem JSON.",
+			"license":     map[string]any{"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
 		},
-		"paths": paths,
+		"servers": []any{map[string]any{"url": "/", "description": "this Kompas server"}},
+		"paths":   paths,
 		"components": map[string]any{
 			"schemas": schemas,
 			"responses": map[string]any{"Problem": map[string]any{

@@ -73,25 +73,51 @@ type Server struct {
 	layout *Templates
 }
 
-// Route is one registered API operation, described in the OpenAPI document.
+// Route is one registered route: an API operation (described in the
+// OpenAPI document) or a page.
 type Route struct {
-	Method   string
-	Path     string
-	Op       Op
-	Patterns string
+	Method string
+	Path   string
+	Op     Op
+	Page   bool // an HTML page or form, not part of the API document
 }
 
-// Op describes an API operation for the OpenAPI document.
+// Access decides, before a route's handler runs, whether the caller may
+// reach the route at all: by being signed in and holding one of its roles.
+// auth.Rule implements it. The handler (or its service) then checks only
+// the record's relation to the caller, where one matters.
+type Access interface {
+	// Admit returns nil, fault.ErrUnauthenticated when no one is signed in,
+	// or a fault.Forbidden naming what the caller's role may not do.
+	Admit(ctx context.Context) error
+	// Describe says in words who is admitted, for the API document.
+	Describe() string
+}
+
+// Op declares a route: who may call it (Public, or Access) and, for the API
+// document, what it does and takes. Every route declares its access; a
+// route that declares none is refused when it is registered.
 type Op struct {
-	Summary  string
-	Tags     []string
-	Roles    string // who may call it, in words
-	Request  any    // a value of the request body type, or nil
-	Response any    // a value of the response body type, or nil
-	Status   int    // success status; 200 when zero
-	Query    []Param
-	Public   bool // no sign-in needed
-	Produces []string
+	Summary string
+	Tags    []string
+	// Public routes need no sign-in; every other route names its Access.
+	Public bool
+	Access Access
+	// Conceal, when set, names the route's records ("Case"): a caller whom
+	// Access refuses is answered that it is not found, as for a record that
+	// is not there, for routes of records about people where even a refusal
+	// should not say what the address holds.
+	Conceal string
+	// Records says, where it matters, which records of the route a caller
+	// admitted by Access may reach ("a case the caller may not see is a
+	// 404"); the document prints it after the roles.
+	Records   string
+	Request   any // a value of the request body type, or nil
+	Response  any // a value of the response body type, or nil
+	Status    int // success status; 200 when zero
+	Query     []Param
+	Produces  []string
+	BodyLimit int64 // largest request body; DefaultBodyLimit when zero
 }
 
 // Param is a query parameter.
@@ -107,61 +133,60 @@ func NewServer(log *slog.Logger) *Server {
 	s := &Server{Log: log, mux: http.NewServeMux()}
 	s.layout = s.Templates(nil)
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	s.mux.Handle("GET /readyz", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		if s.Ready != nil {
-			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-			defer cancel()
-			if err := s.Ready(ctx); err != nil {
-				return &Error{Status: http.StatusServiceUnavailable, Title: "Not ready", Detail: "The database does not answer.", Err: err}
+	ops := []string{"operations"}
+	s.API("GET /healthz", Op{Summary: "Liveness: 200 while the process serves", Tags: ops, Public: true, Produces: []string{"text/plain"}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintln(w, "ok")
+			return nil
+		})
+	s.API("GET /readyz", Op{Summary: "Readiness: 200 when the database answers, 503 otherwise", Tags: ops, Public: true, Produces: []string{"text/plain"}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if s.Ready != nil {
+				ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+				defer cancel()
+				if err := s.Ready(ctx); err != nil {
+					return &Error{Status: http.StatusServiceUnavailable, Title: "Not ready", Detail: "The database does not answer.", Err: err}
+				}
 			}
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ready")
-		return nil
-	}, 0))
-	s.routes = append(s.routes,
-		Route{Method: "GET", Path: "/healthz", Op: Op{Summary: "Liveness: 200 while the process serves", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
-		Route{Method: "GET", Path: "/readyz", Op: Op{Summary: "Readiness: 200 when the database answers, 503 otherwise", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
-	)
-	s.mux.Handle("/api/", s.adapt(s.apiFallback, DefaultBodyLimit))
-	s.mux.Handle("GET /api/v1/openapi.json", s.adapt(s.serveOpenAPI, 0))
-	s.routes = append(s.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Op: Op{Summary: "This OpenAPI 3.1 document", Tags: []string{"operations"}, Public: true}})
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintln(w, "ready")
+			return nil
+		})
+	s.mux.Handle("/api/", s.adapt(Op{Public: true}, s.apiFallback))
+	s.API("GET /api/v1/openapi.json", Op{Summary: "This OpenAPI 3.1 document", Tags: ops, Public: true}, s.serveOpenAPI)
 	return s
 }
 
-// Handle registers an HTML (or any non-API) route: pattern is a ServeMux
-// pattern with a method, e.g. "GET /initiatives/{id}".
-func (s *Server) Handle(pattern string, h HandlerFunc) {
-	s.mux.Handle(pattern, s.adapt(h, DefaultBodyLimit))
-}
-
-// HandleUpload is Handle with a larger body limit, for file uploads.
-func (s *Server) HandleUpload(pattern string, limit int64, h HandlerFunc) {
-	s.mux.Handle(pattern, s.adapt(h, limit))
+// Page registers an HTML page or form: pattern is a ServeMux pattern with a
+// method, e.g. "GET /initiatives/{id}".
+func (s *Server) Page(pattern string, op Op, h HandlerFunc) {
+	s.register(pattern, op, true, h)
 }
 
 // API registers a JSON API route and records it for the OpenAPI document.
 func (s *Server) API(pattern string, op Op, h HandlerFunc) {
-	s.APIWithLimit(pattern, DefaultBodyLimit, op, h)
+	s.register(pattern, op, false, h)
 }
 
-// APIWithLimit is API with its own body limit.
-func (s *Server) APIWithLimit(pattern string, limit int64, op Op, h HandlerFunc) {
+func (s *Server) register(pattern string, op Op, page bool, h HandlerFunc) {
 	method, path, ok := strings.Cut(pattern, " ")
 	if !ok {
-		panic("web: API pattern needs a method: " + pattern)
+		panic("web: route pattern needs a method: " + pattern)
+	}
+	switch {
+	case op.Public && op.Access != nil:
+		panic("web: route " + pattern + " is declared both public and with an access rule")
+	case !op.Public && op.Access == nil:
+		panic("web: route " + pattern + " declares no access: set Op.Access (who may call it) or Op.Public")
 	}
 	s.mu.Lock()
-	s.routes = append(s.routes, Route{Method: method, Path: path, Op: op, Patterns: pattern})
+	s.routes = append(s.routes, Route{Method: method, Path: path, Op: op, Page: page})
 	s.mu.Unlock()
-	s.mux.Handle(pattern, s.adapt(h, limit))
+	s.mux.Handle(pattern, s.adapt(op, h))
 }
 
-// Routes returns the registered API routes.
+// Routes returns every registered route, API and pages, by path.
 func (s *Server) Routes() []Route {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -215,14 +240,29 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// adapt turns a HandlerFunc into an http.Handler: it applies the body limit
-// and renders a returned error.
-func (s *Server) adapt(h HandlerFunc, limit int64) http.Handler {
+// adapt turns a HandlerFunc into an http.Handler: it applies the body
+// limit, admits the caller under the route's access rule before the handler
+// runs, and renders a returned error.
+func (s *Server) adapt(op Op, h HandlerFunc) http.Handler {
+	limit := op.BodyLimit
+	if limit <= 0 {
+		limit = DefaultBodyLimit
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if limit > 0 && r.Body != nil {
+		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
-		if err := h(w, r); err != nil {
+		var err error
+		if op.Access != nil {
+			err = op.Access.Admit(r.Context())
+			if op.Conceal != "" && errors.Is(err, ErrForbidden) {
+				err = NotFound(op.Conceal)
+			}
+		}
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			s.Error(w, r, err)
 		}
 	})

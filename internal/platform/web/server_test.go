@@ -39,7 +39,7 @@ func newBare(t *testing.T) *bare {
 	b := &bare{logs: &strings.Builder{}}
 	b.srv = web.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s := b.srv
-	s.API("POST /api/v1/things", web.Op{Summary: "Add a thing", Tags: []string{"things"}, Request: thing{}, Response: thing{}, Status: http.StatusCreated},
+	s.API("POST /api/v1/things", web.Op{Summary: "Add a thing", Tags: []string{"things"}, Access: anyone{}, Request: thing{}, Response: thing{}, Status: http.StatusCreated},
 		func(w http.ResponseWriter, r *http.Request) error {
 			var in thing
 			if err := web.DecodeJSON(r, &in); err != nil {
@@ -50,7 +50,7 @@ func newBare(t *testing.T) *bare {
 			}
 			return web.WriteJSON(w, http.StatusCreated, in)
 		})
-	s.APIWithLimit("POST /api/v1/small", 64, web.Op{Summary: "Small bodies only", Request: thing{}}, func(w http.ResponseWriter, r *http.Request) error {
+	s.API("POST /api/v1/small", web.Op{Summary: "Small bodies only", Public: true, BodyLimit: 64, Request: thing{}}, func(w http.ResponseWriter, r *http.Request) error {
 		var in thing
 		if err := web.DecodeJSON(r, &in); err != nil {
 			return err
@@ -61,41 +61,41 @@ func newBare(t *testing.T) *bare {
 	s.API("GET /api/v1/things/{id}", web.Op{Summary: "One thing", Public: true, Response: thing{}}, func(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("things: %s: %w", r.PathValue("id"), web.ErrNotFound)
 	})
-	s.API("GET /api/v1/boom", web.Op{Summary: "Fails"}, func(w http.ResponseWriter, r *http.Request) error {
+	s.API("GET /api/v1/boom", web.Op{Summary: "Fails", Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return errors.New("database password is hunter2")
 	})
-	s.API("GET /api/v1/panic", web.Op{Summary: "Panics"}, func(w http.ResponseWriter, r *http.Request) error {
+	s.API("GET /api/v1/panic", web.Op{Summary: "Panics", Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		panic("secret panic text")
 	})
-	s.API("GET /api/v1/private", web.Op{Summary: "Needs sign-in"}, func(w http.ResponseWriter, r *http.Request) error {
+	s.API("GET /api/v1/private", web.Op{Summary: "Needs sign-in", Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return web.ErrUnauthenticated
 	})
-	s.Handle("GET /page/private", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("GET /page/private", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return web.ErrUnauthenticated
 	})
-	s.Handle("POST /page/private", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("POST /page/private", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return web.ErrUnauthenticated
 	})
-	s.Handle("GET /page/forbidden", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("GET /page/forbidden", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return web.Forbidden("A shelter worker may not read police files.")
 	})
-	s.Handle("GET /page/invalid", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("GET /page/invalid", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return web.Invalid(web.FieldError{Field: "budget", Message: "must be a number"})
 	})
-	s.Handle("GET /page/panic", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("GET /page/panic", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		panic("secret panic text")
 	})
-	s.Handle("GET /page/boom", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("GET /page/boom", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return errors.New("database password is hunter2")
 	})
-	s.Handle("POST /page/form", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("POST /page/form", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		if err := r.ParseForm(); err != nil {
 			return web.BadRequest("unreadable form")
 		}
 		b.posts.Add(1)
 		return s.Redirect(w, r, "/page/done", "Saved.")
 	})
-	s.Handle("GET /page/done", func(w http.ResponseWriter, r *http.Request) error {
+	s.Page("GET /page/done", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		tmpl := s.Templates(fstest.MapFS{"done.html": {Data: []byte(`{{define "content"}}<p id="data">{{.Data}}</p>{{end}}`)}})
 		return tmpl.Render(w, r, http.StatusOK, "done.html", "Done", "<b>all done</b>")
 	})
@@ -583,8 +583,8 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Error("a non-public operation has no security")
 	}
 	get := doc.Paths["/api/v1/things/{id}"]["get"]
-	if get["security"] != nil {
-		t.Error("a public operation asks for security")
+	if sec, ok := get["security"].([]any); !ok || len(sec) != 0 {
+		t.Errorf("a public operation should declare no security ([]), has %v", get["security"])
 	}
 	if params, _ := get["parameters"].([]any); len(params) != 1 {
 		t.Errorf("GET /api/v1/things/{id} parameters %v", get["parameters"])
@@ -736,4 +736,94 @@ func TestRoutes(t *testing.T) {
 		}
 	}()
 	b.srv.API("/api/v1/nomethod", web.Op{}, func(http.ResponseWriter, *http.Request) error { return nil })
+}
+
+// anyone is an Access that admits every request, for routes whose access
+// these tests do not look at.
+type anyone struct{}
+
+func (anyone) Admit(context.Context) error { return nil }
+func (anyone) Describe() string            { return "anyone at all" }
+
+// onlyHeader admits a request that carries X-Test-Role: allowed, and says
+// who is missing otherwise, as auth.Rule does.
+type onlyHeader struct{}
+
+type roleKey struct{}
+
+func (onlyHeader) Admit(ctx context.Context) error {
+	switch ctx.Value(roleKey{}) {
+	case nil, "":
+		return web.ErrUnauthenticated
+	case "allowed":
+		return nil
+	}
+	return web.Forbidden("That role may not.")
+}
+func (onlyHeader) Describe() string { return "callers with the allowed role" }
+
+// TestAccessIsEnforcedBeforeTheHandler: the adapter answers 401 and 403
+// from the route's declared access, and the handler never runs for them.
+func TestAccessIsEnforcedBeforeTheHandler(t *testing.T) {
+	srv := web.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var ran atomic.Int32
+	h := func(w http.ResponseWriter, r *http.Request) error {
+		ran.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	srv.API("GET /api/v1/guarded", web.Op{Summary: "Guarded", Access: onlyHeader{}}, h)
+	srv.Page("GET /guarded", web.Op{Access: onlyHeader{}}, h)
+	withRole := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey{}, r.Header.Get("X-Test-Role"))))
+		})
+	}
+	srv.Authenticate = withRole
+	for _, tc := range []struct {
+		path, role string
+		status     int
+		ran        bool
+	}{
+		{"/api/v1/guarded", "", http.StatusUnauthorized, false},
+		{"/api/v1/guarded", "other", http.StatusForbidden, false},
+		{"/api/v1/guarded", "allowed", http.StatusNoContent, true},
+		{"/guarded", "", http.StatusSeeOther, false}, // to the sign-in page
+		{"/guarded", "other", http.StatusForbidden, false},
+		{"/guarded", "allowed", http.StatusNoContent, true},
+	} {
+		ran.Store(0)
+		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		req.Header.Set("X-Test-Role", tc.role)
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != tc.status {
+			t.Errorf("%s as %q: status %d, want %d", tc.path, tc.role, rec.Code, tc.status)
+		}
+		if got := ran.Load() > 0; got != tc.ran {
+			t.Errorf("%s as %q: handler ran = %v, want %v", tc.path, tc.role, got, tc.ran)
+		}
+	}
+}
+
+// TestRouteWithoutAccessIsRefused: a route that declares neither Public nor
+// an Access rule cannot be registered, so none can be added by mistake.
+func TestRouteWithoutAccessIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		add  func(s *web.Server)
+	}{
+		{"api without access", func(s *web.Server) { s.API("GET /api/v1/x", web.Op{Summary: "x"}, nil) }},
+		{"page without access", func(s *web.Server) { s.Page("GET /x", web.Op{}, nil) }},
+		{"both public and access", func(s *web.Server) { s.Page("GET /y", web.Op{Public: true, Access: anyone{}}, nil) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("the route was registered")
+				}
+			}()
+			tc.add(web.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		})
+	}
 }

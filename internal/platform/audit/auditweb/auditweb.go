@@ -34,12 +34,12 @@ func Register(srv *web.Server, db *store.DB) {
 	}
 	h := &handlers{db: db, tmpl: srv.Templates(sub)}
 	srv.AddNav(web.NavItem{Label: "Audit log", Path: "/audit", Roles: []string{string(auth.RolePrivacyOfficer), string(auth.RoleAdmin)}, Order: 90})
-	srv.Handle("GET /audit", h.page)
+	srv.Page("GET /audit", web.Op{Access: ruleRead}, h.page)
 	tags := []string{"audit"}
-	srv.API("GET /api/v1/audit/events", web.Op{Summary: "Audit events, newest first", Tags: tags, Roles: "privacy officers and administrators",
+	srv.API("GET /api/v1/audit/events", web.Op{Summary: "Audit events, newest first", Tags: tags, Access: ruleRead,
 		Query:    []web.Param{{Name: "actor"}, {Name: "object_type"}, {Name: "object_id"}, {Name: "before", Type: "integer", Description: "events with a smaller id"}, {Name: "limit", Type: "integer"}},
 		Response: []Event{}}, h.apiEvents)
-	srv.API("GET /api/v1/audit/verify", web.Op{Summary: "Recompute the hash chain", Tags: tags, Roles: "privacy officers and administrators", Response: VerifyResult{}}, h.apiVerify)
+	srv.API("GET /api/v1/audit/verify", web.Op{Summary: "Recompute the hash chain", Tags: tags, Access: ruleRead, Response: VerifyResult{}}, h.apiVerify)
 }
 
 // Event is an audit event in the API.
