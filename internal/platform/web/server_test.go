@@ -158,7 +158,7 @@ func TestErrorAdapter(t *testing.T) {
 		{name: "API 422 names the field", method: "POST", path: "/api/v1/things", body: `{}`, wantStatus: 422, wantProblem: true, wantTitle: "Invalid input",
 			wantFields: []web.FieldError{{Field: "name", Message: "required"}}},
 		{name: "API 400 wrong type", method: "POST", path: "/api/v1/things", body: `{"name":1}`, wantStatus: 400, wantProblem: true, wantTitle: "Malformed input",
-			wantFields: []web.FieldError{{Field: "name", Message: "must be a string, not number"}}},
+			wantFields: []web.FieldError{{Field: "name", Message: "must be a string, not a number"}}},
 		{name: "API 400 unknown field", method: "POST", path: "/api/v1/things", body: `{"name":"a","colour":"red"}`, wantStatus: 400, wantProblem: true,
 			wantFields: []web.FieldError{{Field: "colour", Message: "unknown field"}}},
 		{name: "API 400 malformed", method: "POST", path: "/api/v1/things", body: `{"name":`, wantStatus: 400, wantProblem: true, wantDetail: "ends before"},
@@ -350,11 +350,12 @@ func TestBodyTooLarge(t *testing.T) {
 		name, path string
 		size       int
 		wantStatus int
+		wantLimit  string // the limit as the answer words it
 	}{
-		{"default limit", "/api/v1/things", web.DefaultBodyLimit + 1024, 413},
-		{"under the default limit", "/api/v1/things", web.DefaultBodyLimit - 1024, 201},
-		{"route limit", "/api/v1/small", 100, 413},
-		{"under the route limit", "/api/v1/small", 40, 204},
+		{"default limit", "/api/v1/things", web.DefaultBodyLimit + 1024, 413, "larger than 1 MiB"},
+		{"under the default limit", "/api/v1/things", web.DefaultBodyLimit - 1024, 201, ""},
+		{"route limit", "/api/v1/small", 100, 413, "larger than 64 bytes"},
+		{"under the route limit", "/api/v1/small", 40, 204, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -365,7 +366,7 @@ func TestBodyTooLarge(t *testing.T) {
 				t.Fatalf("status %d, want %d: %.200s", res.status, tt.wantStatus, res.body)
 			}
 			if tt.wantStatus == 413 {
-				if p := res.problem(t); p.Status != 413 || !strings.Contains(p.Detail, "limit") {
+				if p := res.problem(t); p.Status != 413 || !strings.Contains(p.Detail, tt.wantLimit) {
 					t.Errorf("problem %+v", p)
 				}
 			}
