@@ -116,7 +116,7 @@ func TooLarge(limit int64, upload bool) *Error {
 	if upload {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large",
 			Detail: fmt.Sprintf("The file is larger than %s, the most this import takes.", FormatSize(limit)),
-			Fields: []FieldError{{Field: "file", Message: "is larger than " + FormatSize(limit)}}}
+			Fields: []FieldError{{Field: "file", Message: fmt.Sprintf("is larger than %s, the most this import takes", FormatSize(limit))}}}
 	}
 	return &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large",
 		Detail: fmt.Sprintf("The request is larger than %s, the most this address takes.", FormatSize(limit))}

@@ -58,6 +58,17 @@ func newBare(t *testing.T) *bare {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+	// Upload handlers that flatten the read error into a 400 of their own,
+	// as a CSV parser's "could not be read: …" does.
+	flatten := func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			return web.BadRequest("The file could not be read: " + err.Error())
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	s.APIWithLimit("POST /api/v1/upload", 64, web.Op{Summary: "Upload a small file"}, flatten)
+	s.HandleUpload("POST /page/upload", 64, flatten)
 	s.API("GET /api/v1/things/{id}", web.Op{Summary: "One thing", Public: true, Response: thing{}}, func(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("things: %s: %w", r.PathValue("id"), web.ErrNotFound)
 	})
@@ -371,6 +382,50 @@ func TestBodyTooLarge(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOverLimitIsA413 posts bodies over the limit to routes whose handlers
+// turn the read error into a 400 of their own: the adapter answers 413,
+// naming the limit in words, as problem JSON or as the error page.
+func TestOverLimitIsA413(t *testing.T) {
+	b := newBare(t)
+	form := strings.Repeat("a", web.DefaultBodyLimit+1)
+	tests := []struct {
+		name, path, contentType, body string
+		wantStatus                    int
+		wantProblem                   bool
+		wantText                      string
+	}{
+		{"API upload", "/api/v1/upload", "text/csv", strings.Repeat("x", 65), 413, true, "The file is larger than 64 bytes, the most this import takes."},
+		{"API upload at the limit", "/api/v1/upload", "text/csv", strings.Repeat("x", 64), 204, false, ""},
+		{"page upload", "/page/upload", "text/csv", strings.Repeat("x", 65), 413, false, "The file is larger than 64 bytes, the most this import takes."},
+		{"page upload at the limit", "/page/upload", "text/csv", strings.Repeat("x", 64), 204, false, ""},
+		{"form post over the default limit", "/page/form", "application/x-www-form-urlencoded", "name=" + form, 413, false, "The request is larger than 1 MiB, the most this address takes."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := call(t, b.hs.URL, "POST", tt.path, strings.NewReader(tt.body), map[string]string{"Content-Type": tt.contentType})
+			if res.status != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %.300s", res.status, tt.wantStatus, res.body)
+			}
+			if tt.wantStatus != 413 {
+				return
+			}
+			if tt.wantProblem {
+				p := res.problem(t)
+				if p.Detail != tt.wantText || len(p.Errors) != 1 || p.Errors[0].Field != "file" {
+					t.Errorf("problem %+v, want %q naming file", p, tt.wantText)
+				}
+				return
+			}
+			if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(res.body, tt.wantText) {
+				t.Errorf("page (%s) does not say %q: %.500s", ct, tt.wantText, res.body)
+			}
+		})
+	}
+	if n := b.posts.Load(); n != 0 {
+		t.Errorf("%d over-limit form posts were taken", n)
 	}
 }
 
