@@ -61,6 +61,10 @@ type Server struct {
 	Ready func(context.Context) error
 	// Secure marks cookies Secure (behind TLS or a TLS-terminating proxy).
 	Secure bool
+	// OnRefusal, when set, is told of every 403 and 404 that a route
+	// declared Personal answers, after the answer is written. The audit
+	// log's refusal recorder is wired in here.
+	OnRefusal func(*http.Request, Refusal)
 
 	mux    *http.ServeMux
 	mu     sync.Mutex
@@ -88,6 +92,26 @@ type Op struct {
 	Query    []Param
 	Public   bool // no sign-in needed
 	Produces []string
+	// Personal marks an operation on personal data: its refusals are
+	// reported to OnRefusal.
+	Personal Personal
+}
+
+// Personal declares that a route serves personal data of ObjectType, so
+// that a 403 or 404 it answers is reported to Server.OnRefusal (and so
+// audited as a refused read, which an IDOR probe otherwise would not be).
+// IDParam names the path wildcard holding the id asked for; "" for a list.
+type Personal struct {
+	ObjectType string
+	IDParam    string
+}
+
+// Refusal is what OnRefusal is told: which object was asked for and the
+// status the caller got.
+type Refusal struct {
+	ObjectType string
+	ObjectID   string
+	Status     int
 }
 
 // Param is a query parameter.
@@ -135,6 +159,11 @@ func (s *Server) Handle(pattern string, h HandlerFunc) {
 	s.mux.Handle(pattern, s.adapt(h, routeOptions{limit: DefaultBodyLimit}))
 }
 
+// HandlePersonal is Handle for a page of personal data (see Personal).
+func (s *Server) HandlePersonal(pattern string, p Personal, h HandlerFunc) {
+	s.mux.Handle(pattern, s.adapt(h, routeOptions{limit: DefaultBodyLimit, personal: p}))
+}
+
 // HandleUpload is Handle with a larger body limit, for file uploads. A body
 // over it is a 413 saying the file is too large, whatever the handler made
 // of the read error.
@@ -144,7 +173,7 @@ func (s *Server) HandleUpload(pattern string, limit int64, h HandlerFunc) {
 
 // API registers a JSON API route and records it for the OpenAPI document.
 func (s *Server) API(pattern string, op Op, h HandlerFunc) {
-	s.api(pattern, op, h, routeOptions{limit: DefaultBodyLimit})
+	s.api(pattern, op, h, routeOptions{limit: DefaultBodyLimit, personal: op.Personal})
 }
 
 // APIWithLimit is API with its own body limit, for uploads: a body over it
@@ -220,8 +249,9 @@ func contains(list []string, s string) bool {
 
 // routeOptions are what adapt applies around one route's handler.
 type routeOptions struct {
-	limit  int64 // body limit; 0 for none
-	upload bool  // the body carries a file: its 413 says so and names the field
+	limit    int64    // body limit; 0 for none
+	upload   bool     // the body carries a file: its 413 says so and names the field
+	personal Personal // refusals are reported to OnRefusal
 }
 
 // adapt turns a HandlerFunc into an http.Handler: it applies the body limit
@@ -232,12 +262,26 @@ func (s *Server) adapt(h HandlerFunc, o routeOptions) http.Handler {
 		if o.limit > 0 && r.Body != nil {
 			r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, o.limit), upload: o.upload}
 		}
+		// A personal-data route's status is watched, whether a returned
+		// error or the handler itself wrote it.
+		var sw *statusWriter
+		if o.personal.ObjectType != "" && s.OnRefusal != nil {
+			sw = &statusWriter{ResponseWriter: w}
+			w = sw
+		}
 		if err := h(w, r); err != nil {
 			if tooLarge := BodyTooLarge(r); tooLarge != nil && AsError(err).Status != http.StatusRequestEntityTooLarge {
 				tooLarge.Err = err
 				err = tooLarge
 			}
 			s.Error(w, r, err)
+		}
+		if sw != nil && (sw.status == http.StatusForbidden || sw.status == http.StatusNotFound) {
+			id := ""
+			if o.personal.IDParam != "" {
+				id = r.PathValue(o.personal.IDParam)
+			}
+			s.OnRefusal(r, Refusal{ObjectType: o.personal.ObjectType, ObjectID: id, Status: sw.status})
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -778,4 +779,78 @@ func TestRoutes(t *testing.T) {
 		}
 	}()
 	b.srv.API("/api/v1/nomethod", web.Op{}, func(http.ResponseWriter, *http.Request) error { return nil })
+}
+
+// TestPersonalRefusalsReported: a route declared Personal reports its 403s
+// and 404s (returned as errors or written by the handler) to OnRefusal with
+// the id asked for; other answers and other routes are not reported.
+func TestPersonalRefusalsReported(t *testing.T) {
+	s := web.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var mu sync.Mutex
+	var got []web.Refusal
+	s.OnRefusal = func(r *http.Request, ref web.Refusal) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ref)
+	}
+	answer := func(w http.ResponseWriter, r *http.Request) error {
+		switch r.PathValue("id") {
+		case "1":
+			return web.NotFound("Case")
+		case "2":
+			return web.Forbidden("no")
+		case "3":
+			http.Error(w, "gone", http.StatusNotFound) // written, not returned
+			return nil
+		case "4":
+			return web.Invalid(web.FieldError{Field: "x", Message: "y"})
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	pd := web.Personal{ObjectType: "return_case", IDParam: "id"}
+	s.HandlePersonal("GET /cases/{id}", pd, answer)
+	s.API("GET /api/v1/cases/{id}", web.Op{Summary: "A case", Personal: pd}, answer)
+	s.Handle("GET /other/{id}", answer)
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	tests := []struct {
+		path   string
+		status int
+		want   *web.Refusal
+	}{
+		{"/cases/1", 404, &web.Refusal{ObjectType: "return_case", ObjectID: "1", Status: 404}},
+		{"/cases/2", 403, &web.Refusal{ObjectType: "return_case", ObjectID: "2", Status: 403}},
+		{"/cases/3", 404, &web.Refusal{ObjectType: "return_case", ObjectID: "3", Status: 404}},
+		{"/cases/4", 422, nil},
+		{"/cases/5", 200, nil},
+		{"/api/v1/cases/1", 404, &web.Refusal{ObjectType: "return_case", ObjectID: "1", Status: 404}},
+		{"/api/v1/cases/2", 403, &web.Refusal{ObjectType: "return_case", ObjectID: "2", Status: 403}},
+		{"/api/v1/cases/5", 200, nil},
+		{"/other/1", 404, nil},
+		{"/nowhere", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			res := call(t, hs.URL, "GET", tt.path, nil, nil)
+			if res.status != tt.status {
+				t.Fatalf("status %d, want %d", res.status, tt.status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case tt.want == nil && len(got) != 0:
+				t.Errorf("reported %+v", got)
+			case tt.want != nil && (len(got) != 1 || got[0] != *tt.want):
+				t.Errorf("reported %+v, want %+v", got, *tt.want)
+			}
+		})
+	}
+	op := s.OpenAPI()["paths"].(map[string]map[string]any)["/api/v1/cases/{id}"]["get"].(map[string]any)
+	if op["x-personal-data"] != "return_case" || !strings.Contains(op["description"].(string), "refused read") {
+		t.Errorf("OpenAPI operation %+v does not say it is personal data", op)
+	}
 }
