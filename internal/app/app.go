@@ -12,6 +12,7 @@ import (
 	"kompas/internal/iati"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/audit/auditweb"
+	"kompas/internal/platform/audit/refusals"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
 	"kompas/internal/platform/store"
@@ -22,7 +23,7 @@ import (
 )
 
 // Migrations lists every module's migrations in dependency order.
-var Migrations = []store.Migrations{audit.Migrations, auth.Migrations, gcm.Migrations, programmes.Migrations, returns.Migrations, report.Migrations, iati.Migrations}
+var Migrations = []store.Migrations{audit.Migrations, auth.Migrations, refusals.Migrations, gcm.Migrations, programmes.Migrations, returns.Migrations, report.Migrations, iati.Migrations}
 
 // Migrate brings db's schema up to date.
 func Migrate(ctx context.Context, db *store.DB) ([]string, error) {
@@ -34,6 +35,9 @@ type Options struct {
 	Secure bool // cookies only over TLS
 	// IATI sets the IATI import size limit and the export's publisher reference.
 	IATI iati.Config
+	// Refusals audits refused requests for personal data; nil means one
+	// with the default rate limit. Its DB is set here when empty.
+	Refusals *refusals.Recorder
 }
 
 // NewServer builds the web server with every module registered.
@@ -41,9 +45,17 @@ func NewServer(db *store.DB, log *slog.Logger, opts Options) *web.Server {
 	srv := web.NewServer(log)
 	srv.Secure = opts.Secure
 	srv.Ready = db.Ping
+	rec := opts.Refusals
+	if rec == nil {
+		rec = &refusals.Recorder{}
+	}
+	if rec.DB == nil {
+		rec.DB = db
+	}
+	srv.OnRefusal = rec.Record
 	auth.Register(srv, &auth.Service{DB: db})
 	gcm.Register(srv, db)
-	auditweb.Register(srv, db)
+	auditweb.Register(srv, db, rec)
 	programmes.NewHandlers(srv, &programmes.Register{DB: db})
 	returns.NewHandlers(srv, &returns.Service{DB: db})
 	iati.NewHandlers(srv, &programmes.Register{DB: db}, opts.IATI)
