@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,6 +66,10 @@ type Server struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed when
 	// deciding the client address (see ClientAddr). Empty: none.
 	TrustedProxies []netip.Prefix
+	// OnRefusal, when set, is told of every 403 and 404 that a route
+	// declared Personal answers, after the answer is written. The audit
+	// log's refusal recorder is wired in here.
+	OnRefusal func(*http.Request, Refusal)
 
 	mux    *http.ServeMux
 	mu     sync.Mutex
@@ -92,6 +97,26 @@ type Op struct {
 	Query    []Param
 	Public   bool // no sign-in needed
 	Produces []string
+	// Personal marks an operation on personal data: its refusals are
+	// reported to OnRefusal.
+	Personal Personal
+}
+
+// Personal declares that a route serves personal data of ObjectType, so
+// that a 403 or 404 it answers is reported to Server.OnRefusal (and so
+// audited as a refused read, which an IDOR probe otherwise would not be).
+// IDParam names the path wildcard holding the id asked for; "" for a list.
+type Personal struct {
+	ObjectType string
+	IDParam    string
+}
+
+// Refusal is what OnRefusal is told: which object was asked for and the
+// status the caller got.
+type Refusal struct {
+	ObjectType string
+	ObjectID   string
+	Status     int
 }
 
 // Param is a query parameter.
@@ -122,13 +147,13 @@ func NewServer(log *slog.Logger) *Server {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ready")
 		return nil
-	}, 0))
+	}, routeOptions{}))
 	s.routes = append(s.routes,
 		Route{Method: "GET", Path: "/healthz", Op: Op{Summary: "Liveness: 200 while the process serves", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
 		Route{Method: "GET", Path: "/readyz", Op: Op{Summary: "Readiness: 200 when the database answers, 503 otherwise", Tags: []string{"operations"}, Public: true, Produces: []string{"text/plain"}}},
 	)
-	s.mux.Handle("/api/", s.adapt(s.apiFallback, DefaultBodyLimit))
-	s.mux.Handle("GET /api/v1/openapi.json", s.adapt(s.serveOpenAPI, 0))
+	s.mux.Handle("/api/", s.adapt(s.apiFallback, routeOptions{limit: DefaultBodyLimit}))
+	s.mux.Handle("GET /api/v1/openapi.json", s.adapt(s.serveOpenAPI, routeOptions{}))
 	s.routes = append(s.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Op: Op{Summary: "This OpenAPI 3.1 document", Tags: []string{"operations"}, Public: true}})
 	return s
 }
@@ -136,21 +161,33 @@ func NewServer(log *slog.Logger) *Server {
 // Handle registers an HTML (or any non-API) route: pattern is a ServeMux
 // pattern with a method, e.g. "GET /initiatives/{id}".
 func (s *Server) Handle(pattern string, h HandlerFunc) {
-	s.mux.Handle(pattern, s.adapt(h, DefaultBodyLimit))
+	s.mux.Handle(pattern, s.adapt(h, routeOptions{limit: DefaultBodyLimit}))
 }
 
-// HandleUpload is Handle with a larger body limit, for file uploads.
+// HandlePersonal is Handle for a page of personal data (see Personal).
+func (s *Server) HandlePersonal(pattern string, p Personal, h HandlerFunc) {
+	s.mux.Handle(pattern, s.adapt(h, routeOptions{limit: DefaultBodyLimit, personal: p}))
+}
+
+// HandleUpload is Handle with a larger body limit, for file uploads. A body
+// over it is a 413 saying the file is too large, whatever the handler made
+// of the read error.
 func (s *Server) HandleUpload(pattern string, limit int64, h HandlerFunc) {
-	s.mux.Handle(pattern, s.adapt(h, limit))
+	s.mux.Handle(pattern, s.adapt(h, routeOptions{limit: limit, upload: true}))
 }
 
 // API registers a JSON API route and records it for the OpenAPI document.
 func (s *Server) API(pattern string, op Op, h HandlerFunc) {
-	s.APIWithLimit(pattern, DefaultBodyLimit, op, h)
+	s.api(pattern, op, h, routeOptions{limit: DefaultBodyLimit, personal: op.Personal})
 }
 
-// APIWithLimit is API with its own body limit.
+// APIWithLimit is API with its own body limit, for uploads: a body over it
+// is a 413 saying the file is too large, as for HandleUpload.
 func (s *Server) APIWithLimit(pattern string, limit int64, op Op, h HandlerFunc) {
+	s.api(pattern, op, h, routeOptions{limit: limit, upload: true})
+}
+
+func (s *Server) api(pattern string, op Op, h HandlerFunc, o routeOptions) {
 	method, path, ok := strings.Cut(pattern, " ")
 	if !ok {
 		panic("web: API pattern needs a method: " + pattern)
@@ -158,7 +195,7 @@ func (s *Server) APIWithLimit(pattern string, limit int64, op Op, h HandlerFunc)
 	s.mu.Lock()
 	s.routes = append(s.routes, Route{Method: method, Path: path, Op: op, Patterns: pattern})
 	s.mu.Unlock()
-	s.mux.Handle(pattern, s.adapt(h, limit))
+	s.mux.Handle(pattern, s.adapt(h, o))
 }
 
 // Routes returns the registered API routes.
@@ -215,17 +252,70 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// routeOptions are what adapt applies around one route's handler.
+type routeOptions struct {
+	limit    int64    // body limit; 0 for none
+	upload   bool     // the body carries a file: its 413 says so and names the field
+	personal Personal // refusals are reported to OnRefusal
+}
+
 // adapt turns a HandlerFunc into an http.Handler: it applies the body limit
-// and renders a returned error.
-func (s *Server) adapt(h HandlerFunc, limit int64) http.Handler {
+// and renders a returned error. When the body went over the limit, the
+// error is a 413 however the handler wrapped (or flattened) the read error.
+func (s *Server) adapt(h HandlerFunc, o routeOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if limit > 0 && r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if o.limit > 0 && r.Body != nil {
+			r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, o.limit), upload: o.upload}
+		}
+		// A personal-data route's status is watched, whether a returned
+		// error or the handler itself wrote it.
+		var sw *statusWriter
+		if o.personal.ObjectType != "" && s.OnRefusal != nil {
+			sw = &statusWriter{ResponseWriter: w}
+			w = sw
 		}
 		if err := h(w, r); err != nil {
+			if tooLarge := BodyTooLarge(r); tooLarge != nil && AsError(err).Status != http.StatusRequestEntityTooLarge {
+				tooLarge.Err = err
+				err = tooLarge
+			}
 			s.Error(w, r, err)
 		}
+		if sw != nil && (sw.status == http.StatusForbidden || sw.status == http.StatusNotFound) {
+			id := ""
+			if o.personal.IDParam != "" {
+				id = r.PathValue(o.personal.IDParam)
+			}
+			s.OnRefusal(r, Refusal{ObjectType: o.personal.ObjectType, ObjectID: id, Status: sw.status})
+		}
 	})
+}
+
+// limitedBody remembers that the body went over its limit, so that adapt
+// can answer 413 even when a parser turned the read error into text.
+type limitedBody struct {
+	io.ReadCloser
+	upload bool
+	over   *http.MaxBytesError
+}
+
+// BodyTooLarge is the 413 to answer when r's body went over its route's
+// limit, and nil otherwise. Handlers that render a form themselves ask it
+// (an error they return is turned into the 413 by the adapter anyway).
+func BodyTooLarge(r *http.Request) *Error {
+	b, ok := r.Body.(*limitedBody)
+	if !ok || b.over == nil {
+		return nil
+	}
+	return TooLarge(b.over.Limit, b.upload)
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && b.over == nil {
+		errors.As(err, &b.over)
+	}
+	return n, err
 }
 
 // apiFallback answers API requests no route matched with problem JSON: 405
