@@ -15,6 +15,7 @@ import (
 	"kompas/internal/iati"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/audit/auditweb"
+	"kompas/internal/platform/audit/refusals"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
 	"kompas/internal/platform/store"
@@ -25,7 +26,7 @@ import (
 )
 
 // Migrations lists every module's migrations in dependency order.
-var Migrations = []store.Migrations{audit.Migrations, auth.Migrations, gcm.Migrations, programmes.Migrations, returns.Migrations, report.Migrations, iati.Migrations}
+var Migrations = []store.Migrations{audit.Migrations, auth.Migrations, refusals.Migrations, gcm.Migrations, programmes.Migrations, returns.Migrations, report.Migrations, iati.Migrations}
 
 // Migrate brings db's schema up to date.
 func Migrate(ctx context.Context, db *store.DB) ([]string, error) {
@@ -40,6 +41,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// IATI sets the IATI import size limit and the export's publisher reference.
 	IATI iati.Config
+	// Refusals audits refused requests for personal data; nil means one
+	// with the default rate limit. Its DB is set here when empty.
+	Refusals *refusals.Recorder
 }
 
 // NewServer builds the web server with every module registered. It reads
@@ -55,9 +59,17 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 	srv.TrustedProxies = opts.TrustedProxies
 	srv.Ready = db.Ping
 	reg := &programmes.Register{DB: db, GCM: cat}
+	rec := opts.Refusals
+	if rec == nil {
+		rec = &refusals.Recorder{}
+	}
+	if rec.DB == nil {
+		rec.DB = db
+	}
+	srv.OnRefusal = rec.Record
 	auth.Register(srv, &auth.Service{DB: db})
 	gcmweb.Register(srv, cat)
-	auditweb.Register(srv, db)
+	auditweb.Register(srv, db, rec)
 	programmes.NewHandlers(srv, reg)
 	returns.NewHandlers(srv, &returns.Service{DB: db})
 	iati.NewHandlers(srv, reg, opts.IATI)

@@ -25,6 +25,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"kompas/internal/platform/web"
 )
 
 // Limits of the parser.
@@ -611,19 +613,7 @@ func truncate(s string, n int) string {
 
 // FormatSize writes a byte count for people: 1 GiB, 500 MiB, 1234 bytes.
 func FormatSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
+	return web.FormatSize(n)
 }
 
 // ParseSize reads a size such as 1073741824, 1GiB, 500MB, 500M or 64k.

@@ -114,7 +114,7 @@ func (h *Handlers) receive(w http.ResponseWriter, r *http.Request, p *auth.Princ
 			return 0, web.Invalid(web.FieldError{Field: "file", Message: "choose an IATI XML file to import"})
 		}
 		if err != nil {
-			return 0, uploadError(err)
+			return 0, uploadError(r, err)
 		}
 		if pt.FormName() == "file" {
 			part, name = pt, pt.FileName()
@@ -140,11 +140,10 @@ func (h *Handlers) receive(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	limit := h.Config.maxBytes()
 	n, err := io.Copy(tmp, io.LimitReader(part, limit+1))
 	if err != nil {
-		return 0, uploadError(err)
+		return 0, uploadError(r, err)
 	}
 	if n > limit {
-		return 0, &web.Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large", Detail: fmt.Sprintf("The file is larger than the limit of %s.", FormatSize(limit)),
-			Fields: []web.FieldError{{Field: "file", Message: "is larger than " + FormatSize(limit)}}}
+		return 0, web.TooLarge(limit, true)
 	}
 	if n == 0 {
 		return 0, web.Invalid(web.FieldError{Field: "file", Message: "is empty"})
@@ -161,11 +160,11 @@ func (h *Handlers) receive(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	return id, nil
 }
 
-func uploadError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return &web.Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large", Detail: fmt.Sprintf("The upload is over the limit of %s.", FormatSize(mbe.Limit)),
-			Fields: []web.FieldError{{Field: "file", Message: "is too large"}}}
+// uploadError is a 413 when the body went over the route's limit (the
+// multipart reader does not always wrap the read error), a 400 otherwise.
+func uploadError(r *http.Request, err error) error {
+	if tooLarge := web.BodyTooLarge(r); tooLarge != nil {
+		return tooLarge
 	}
 	return web.BadRequest("The upload could not be read: " + err.Error())
 }

@@ -146,12 +146,6 @@ func (h *Handlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 		UpdatedAt json.RawMessage `json:"updated_at"`
 	}
 	if err := web.DecodeJSON(r, &body); err != nil {
-		// Field paths of the embedded Input start with its type name.
-		if e, ok := err.(*web.Error); ok {
-			for i := range e.Fields {
-				e.Fields[i].Field = strings.TrimPrefix(e.Fields[i].Field, "Input.")
-			}
-		}
 		return err
 	}
 	if body.ID != 0 && body.ID != id {

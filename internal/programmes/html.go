@@ -3,7 +3,6 @@ package programmes
 import (
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -572,9 +571,8 @@ func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
 	form := &web.Form{}
 	file, _, err := r.FormFile("file")
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
+		if tooLarge := web.BodyTooLarge(r); tooLarge != nil {
+			return h.renderTooLarge(w, r, tooLarge)
 		}
 		form.Errors = []web.FieldError{{Field: "file", Message: "Choose a CSV file to import"}}
 		return h.tmpl.Render(w, r, http.StatusUnprocessableEntity, "import.html", "Import initiatives", importData{Form: form})
@@ -593,4 +591,10 @@ func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
 		return h.tmpl.Render(w, r, e.Status, "import.html", "Import initiatives", importData{Form: form})
 	}
 	return h.tmpl.Render(w, r, http.StatusOK, "import.html", "Import initiatives", importData{Form: form, Result: &res})
+}
+
+// renderTooLarge shows the import form again with the 413 beside the file
+// input.
+func (h *Handlers) renderTooLarge(w http.ResponseWriter, r *http.Request, e *web.Error) error {
+	return h.tmpl.Render(w, r, e.Status, "import.html", "Import initiatives", importData{Form: &web.Form{Errors: e.Fields}})
 }

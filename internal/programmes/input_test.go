@@ -63,7 +63,7 @@ func badInputCases() []badInputCase {
 		}, status: 422, field: "sources[0].url"},
 		{name: "objectives as a string", edit: func(b map[string]any) { b["objectives"] = "7,21" }, status: 400, field: "objectives"},
 		{name: "title as a number", edit: func(b map[string]any) { b["title"] = 5 }, status: 400, field: "title"},
-		{name: "objective beyond int", edit: func(b map[string]any) { b["objectives"] = []json.Number{"99999999999999999999"} }, status: 400, field: "objectives"},
+		{name: "objective beyond int", edit: func(b map[string]any) { b["objectives"] = []json.Number{"99999999999999999999"} }, status: 400, field: "objectives[0]"},
 		{name: "region with a semicolon", edit: func(b map[string]any) { b["regions"] = []string{"Sahel; Maghreb"} }, status: 422, field: "regions[0]"},
 		{name: "kind unknown", edit: func(b map[string]any) { b["kind"] = "initiative" }, status: 422, field: "kind"},
 	}

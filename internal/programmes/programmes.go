@@ -77,45 +77,13 @@ type Partner struct {
 }
 
 // Money is an amount with its ISO 4217 currency. Amount is a decimal number
-// with at most two decimals; it is kept exactly, in minor units.
+// with at most two decimals; it is kept exactly, in minor units. The API's
+// decoder takes the amount as a JSON number or a string, kept as written,
+// so that validation names a non-numeric one ("budget.amount") instead of
+// the decoder refusing the whole body.
 type Money struct {
 	Amount   json.Number `json:"amount" required:"true"`
 	Currency string      `json:"currency" required:"true"`
-}
-
-// UnmarshalJSON reads the amount from a JSON number or string. A string that
-// is not a decimal number is kept as it is, so that validation names the
-// field ("budget.amount") instead of the decoder refusing the whole body
-// without saying where. Unknown fields are refused as the API's decoder
-// refuses them elsewhere.
-func (m *Money) UnmarshalJSON(b []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return &json.UnmarshalTypeError{Value: jsonKindOf(b), Type: reflect.TypeOf(map[string]any{})}
-	}
-	var out Money
-	for k, v := range raw {
-		switch k {
-		case "amount":
-			var n json.Number
-			var s string
-			if err := json.Unmarshal(v, &n); err == nil && jsonKindOf(v) == "number" {
-				out.Amount = n
-			} else if err := json.Unmarshal(v, &s); err == nil && jsonKindOf(v) == "string" {
-				out.Amount = json.Number(s)
-			} else if jsonKindOf(v) != "null" {
-				return &json.UnmarshalTypeError{Value: jsonKindOf(v), Type: reflect.TypeOf(""), Field: "amount"}
-			}
-		case "currency":
-			if err := json.Unmarshal(v, &out.Currency); err != nil {
-				return &json.UnmarshalTypeError{Value: jsonKindOf(v), Type: reflect.TypeOf(""), Field: "currency"}
-			}
-		default:
-			return fmt.Errorf("json: unknown field %q", "budget."+k)
-		}
-	}
-	*m = out
-	return nil
 }
 
 // Result is one measured outcome.

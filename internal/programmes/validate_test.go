@@ -534,10 +534,12 @@ func TestValueJSON(t *testing.T) {
 		})
 	}
 	// Inside a result, the field path names the value.
-	var r struct{ Results []Result }
+	var r struct {
+		Results []Result `json:"results"`
+	}
 	err := web.DecodeJSONFrom(strings.NewReader(`{"results":[{"indicator":"x","value":true}]}`), &r)
 	e := web.AsError(err)
-	if e.Status != 400 || len(e.Fields) != 1 || !strings.Contains(e.Fields[0].Field, "value") {
+	if e.Status != 400 || len(e.Fields) != 1 || e.Fields[0].Field != "results[0].value" {
 		t.Errorf("value of the wrong type: %v", err)
 	}
 }

@@ -251,6 +251,9 @@ func (h *Handlers) importUploadForm(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	file, hdr, err := r.FormFile("file")
+	if tooLarge := web.BodyTooLarge(r); tooLarge != nil {
+		return h.renderTooLarge(w, r, tooLarge)
+	}
 	if err != nil {
 		return h.importForm(w, r)
 	}

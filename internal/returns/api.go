@@ -20,39 +20,46 @@ const (
 	recordsOffice = "caseworkers and return officers the cases of their programmes"
 )
 
+// The case routes serve personal data: a 403 or 404 they answer is audited
+// as a refused read (an IDOR probe leaves a trace), declared per route.
+var (
+	personalCase  = web.Personal{ObjectType: "return_case", IDParam: "id"}
+	personalCases = web.Personal{ObjectType: "return_case"}
+)
+
 func (h *Handlers) registerAPI() {
 	tags := []string{"returns"}
 	api := h.srv.API
 	api("POST /api/v1/returns/cases", web.Op{Summary: "Register a return case; 201 with id, reference and stage", Tags: tags,
 		Access: ruleCreate, Request: CreateInput{}, Response: Created{}, Status: http.StatusCreated}, h.apiCreate)
 	api("GET /api/v1/returns/cases", web.Op{Summary: "The caller's work queue, oldest in stage first; the read is audited", Tags: tags, Access: ruleCase, Records: recordsCases,
-		Query: queueParams, Response: Queue{}}, h.apiQueue)
+		Query: queueParams, Response: Queue{}, Personal: personalCases}, h.apiQueue)
 	api("GET /api/v1/returns/cases/{id}", web.Op{Summary: "One case as the caller may see it (view full or partner); the read is audited with its purpose", Tags: tags, Access: ruleCase, Conceal: "Case", Records: recordsCases,
-		Response: CaseView{}}, h.apiGet)
+		Response: CaseView{}, Personal: personalCase}, h.apiGet)
 	api("POST /api/v1/returns/cases/{id}/transitions", web.Op{Summary: "Move a case to another stage (409 when the stage machine or a precondition refuses)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: "which moves depend on the stage and the caller: see docs/returns.md", Request: TransitionInput{}, Response: Moved{}}, h.apiTransition)
+		Access: ruleCase, Conceal: "Case", Records: "which moves depend on the stage and the caller: see docs/returns.md", Request: TransitionInput{}, Response: Moved{}, Personal: personalCase}, h.apiTransition)
 	api("POST /api/v1/returns/cases/{id}/consents", web.Op{Summary: "Record the migrant's consent to share data outside the intake organisation", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ConsentInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiConsent)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ConsentInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiConsent)
 	api("POST /api/v1/returns/cases/{id}/counselling-org", web.Op{Summary: "Record that the migrant chose another counselling organisation (with date and reason)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ChoiceInput{}, Response: Ack{}}, h.apiChoice)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ChoiceInput{}, Response: Ack{}, Personal: personalCase}, h.apiChoice)
 	api("POST /api/v1/returns/cases/{id}/travel-documents", web.Op{Summary: "Request a travel document from an embassy or consulate", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: TravelDocumentInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiTravelDocument)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: TravelDocumentInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiTravelDocument)
 	api("POST /api/v1/returns/cases/{id}/travel-documents/{seq}/decision", web.Op{Summary: "Record that a travel document was issued or refused", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: DecisionInput{}, Response: Ack{}}, h.apiDecision)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: DecisionInput{}, Response: Ack{}, Personal: personalCase}, h.apiDecision)
 	api("POST /api/v1/returns/cases/{id}/flights", web.Op{Summary: "Book a flight (an earlier booking is cancelled)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: FlightInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiFlight)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: FlightInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiFlight)
 	api("POST /api/v1/returns/cases/{id}/partner", web.Op{Summary: "Assign the reintegration partner; it must cover the country of return (422) and the migrant must have consented (409)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: PartnerInput{}, Response: Ack{}}, h.apiPartner)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: PartnerInput{}, Response: Ack{}, Personal: personalCase}, h.apiPartner)
 	api("POST /api/v1/returns/cases/{id}/plan", web.Op{Summary: "Write the reintegration plan (support only after departure, within the programme's cap, for at most 12 months)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases, counsellors (needs and aspirations before departure) the cases of their NGO", Request: PlanInput{}, Response: Ack{}}, h.apiPlan)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases, counsellors (needs and aspirations before departure) the cases of their NGO", Request: PlanInput{}, Response: Ack{}, Personal: personalCase}, h.apiPlan)
 	api("POST /api/v1/returns/cases/{id}/deliveries", web.Op{Summary: "Record support delivered", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: DeliveryInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiDelivery)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: DeliveryInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiDelivery)
 	api("POST /api/v1/returns/cases/{id}/visits", web.Op{Summary: "Record a monitoring visit; answers its sustainability scores (0-1)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: VisitInput{}, Response: Visit{}, Status: http.StatusCreated}, h.apiVisit)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: VisitInput{}, Response: Visit{}, Status: http.StatusCreated, Personal: personalCase}, h.apiVisit)
 	api("POST /api/v1/returns/cases/{id}/referrals", web.Op{Summary: "Refer the returnee to a service in the country of return (needs consent)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: ReferralInput{}, Response: Ack{}, Status: http.StatusCreated}, h.apiReferral)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: ReferralInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiReferral)
 	api("POST /api/v1/returns/cases/{id}/referrals/{seq}/status", web.Op{Summary: "Move a referral on: accepted or rejected, then done", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: ReferralStatusInput{}, Response: Ack{}}, h.apiReferralStatus)
+		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: ReferralStatusInput{}, Response: Ack{}, Personal: personalCase}, h.apiReferralStatus)
 	api("GET /api/v1/returns/partners", web.Op{Summary: "Reintegration partners and the countries they cover", Tags: tags, Access: ruleRead, Response: []PartnerCoverage{}}, h.apiPartners)
 	api("PUT /api/v1/returns/partners/{org}/countries", web.Op{Summary: "Declare the countries a reintegration partner covers (replaces the list)", Tags: tags,
 		Access: ruleDeclareRoute, Records: "a partner only its own countries", Request: CountriesInput{}, Response: PartnerCoverage{}}, h.apiDeclare)
@@ -62,7 +69,7 @@ func (h *Handlers) registerAPI() {
 	api("GET /api/v1/returns/stats", web.Op{Summary: "Statistics by stage, country, counselling organisation and programme; counts under 5 suppressed", Tags: tags,
 		Access: ruleRead, Response: Stats{}}, h.apiStats)
 	api("GET /api/v1/returns/export", web.Op{Summary: "The caller's queue (filters as for the list) as CSV or XLSX; audited", Tags: tags, Access: ruleExport, Records: recordsOffice,
-		Query: append([]web.Param{{Name: "format", Description: "csv (default) or xlsx"}}, queueParams...), Produces: []string{"text/csv", xlsxType}}, h.apiExport)
+		Query: append([]web.Param{{Name: "format", Description: "csv (default) or xlsx"}}, queueParams...), Produces: []string{"text/csv", xlsxType}, Personal: personalCases}, h.apiExport)
 }
 
 func caseID(r *http.Request) (int64, error) {

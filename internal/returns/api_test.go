@@ -1,6 +1,7 @@
 package returns_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -147,6 +148,14 @@ func TestBadInput(t *testing.T) {
 		badNat := caseBody("IQ", "ngo-one", "national", func(b map[string]any) {
 			b["migrants"].([]map[string]any)[0]["nationality"] = "XX"
 		})
+		valid, err := json.Marshal(caseBody("IQ", "ngo-one", "national"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The decoder is strict: what encoding/json let through (and saved)
+		// is a 400 naming the field by its path.
+		badUTF8 := strings.Replace(string(valid), `"given_name":"Layla"`, "\"given_name\":\"La\xffyla\"", 1)
+		twice := strings.Replace(string(valid), `"programme":"national"`, `"programme":"national","programme":"iom_return"`, 1)
 		cases := []struct {
 			name   string
 			method string
@@ -155,6 +164,15 @@ func TestBadInput(t *testing.T) {
 			status int
 			field  string
 		}{
+			{"invalid UTF-8", "POST", "/api/v1/returns/cases", badUTF8, 400, "migrants[0].given_name"},
+			{"a name given twice", "POST", "/api/v1/returns/cases", twice, 400, "programme"},
+			{"a lone surrogate", "POST", casePath(c.ID, "/transitions"), `{"to":"withdrawn","reason":"\ud800"}`, 400, "reason"},
+			{"a duplicate that would change the stage", "POST", casePath(c.ID, "/transitions"), `{"to":"documents","to":"withdrawn"}`, 400, "to"},
+			{"a name in upper case", "POST", casePath(c.ID, "/transitions"), `{"TO":"withdrawn","reason":"x"}`, 400, "TO"},
+			{"unknown nested field", "POST", "/api/v1/returns/cases", `{"migrants":[{"given_name":"A"},{"religion":"x"}]}`, 400, "migrants[1].religion"},
+			{"nested wrong type", "POST", "/api/v1/returns/cases", `{"migrants":[{"given_name":1}]}`, 400, "migrants[0].given_name"},
+			{"delivery amount as words", "POST", casePath(c.ID, "/deliveries"), `{"item":1,"delivered_on":"2026-01-01","amount":"abc"}`, 422, "amount"},
+			{"plan amount of the wrong type", "POST", casePath(c.ID, "/plan"), `{"months":3,"support":[{"type":"cash","description":"x","amount":true}]}`, 400, "support[0].amount"},
 			{"birth date in the future", "POST", "/api/v1/returns/cases", future, 422, "migrants[0].birth_date"},
 			{"invalid nationality", "POST", "/api/v1/returns/cases", badNat, 422, "migrants[0].nationality"},
 			{"invalid country of return", "POST", "/api/v1/returns/cases", caseBody("ZZ", "ngo-one", "national"), 422, "country_of_return"},

@@ -44,6 +44,13 @@ type Env struct {
 // the latter skips without KOMPAS_TEST_POSTGRES) with the demo loaded.
 func New(t testing.TB, engine string) *Env {
 	t.Helper()
+	return NewWithOptions(t, engine, app.Options{})
+}
+
+// NewWithOptions is New with the server's options (an IATI size limit a
+// test can go over, say).
+func NewWithOptions(t testing.TB, engine string, opts app.Options) *Env {
+	t.Helper()
 	db := storetest.Open(t, engine)
 	ctx := context.Background()
 	if _, err := app.Migrate(ctx, db); err != nil {
@@ -53,7 +60,7 @@ func New(t testing.TB, engine string) *Env {
 		t.Fatalf("demo: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := app.NewServer(ctx, db, log, app.Options{})
+	srv, err := app.NewServer(ctx, db, log, opts)
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

@@ -46,6 +46,7 @@ const (
 	ActionLogout      = "logout"
 	ActionImport      = "import"
 	ActionExport      = "export"
+	ActionDenied      = "denied" // a refused (403 or 404) request for personal data
 )
 
 // Event is one audit entry. At, PrevHash and Hash are filled by Append.

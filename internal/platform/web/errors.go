@@ -105,7 +105,37 @@ func AsError(err error) *Error {
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large", Detail: fmt.Sprintf("The request body is over the limit of %d bytes.", mbe.Limit)}
+		return TooLarge(mbe.Limit, false)
 	}
 	return &Error{Status: http.StatusInternalServerError, Title: "Internal error", Detail: "Something went wrong on our side. The request id identifies it in the logs.", Err: err}
+}
+
+// TooLarge is a 413 naming limit in words. An upload's says "file" and names
+// the form field, so that an upload form can show it beside the input.
+func TooLarge(limit int64, upload bool) *Error {
+	if upload {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large",
+			Detail: fmt.Sprintf("The file is larger than %s, the most this import takes.", FormatSize(limit)),
+			Fields: []FieldError{{Field: "file", Message: fmt.Sprintf("is larger than %s, the most this import takes", FormatSize(limit))}}}
+	}
+	return &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large",
+		Detail: fmt.Sprintf("The request is larger than %s, the most this address takes.", FormatSize(limit))}
+}
+
+// FormatSize writes a byte count in binary units: "20 MiB", "1.5 GiB",
+// "512 bytes".
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -42,6 +42,11 @@ func (s *Server) OpenAPI() map[string]any {
 			}
 			op["description"] = who
 		}
+		if rt.Op.Personal.ObjectType != "" {
+			desc, _ := op["description"].(string)
+			op["description"] = strings.TrimSpace(desc + " Personal data: a 403 or 404 is audited as a refused read.")
+			op["x-personal-data"] = rt.Op.Personal.ObjectType
+		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,6 +66,10 @@ type Server struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed when
 	// deciding the client address (see ClientAddr). Empty: none.
 	TrustedProxies []netip.Prefix
+	// OnRefusal, when set, is told of every 403 and 404 that a route
+	// declared Personal answers, after the answer is written. The audit
+	// log's refusal recorder is wired in here.
+	OnRefusal func(*http.Request, Refusal)
 
 	mux    *http.ServeMux
 	mu     sync.Mutex
@@ -118,6 +123,26 @@ type Op struct {
 	Query     []Param
 	Produces  []string
 	BodyLimit int64 // largest request body; DefaultBodyLimit when zero
+	// Personal marks a route of personal data: its refusals are reported
+	// to OnRefusal.
+	Personal Personal
+}
+
+// Personal declares that a route serves personal data of ObjectType, so
+// that a 403 or 404 it answers is reported to Server.OnRefusal (and so
+// audited as a refused read, which an IDOR probe otherwise would not be).
+// IDParam names the path wildcard holding the id asked for; "" for a list.
+type Personal struct {
+	ObjectType string
+	IDParam    string
+}
+
+// Refusal is what OnRefusal is told: which object was asked for and the
+// status the caller got.
+type Refusal struct {
+	ObjectType string
+	ObjectID   string
+	Status     int
 }
 
 // Param is a query parameter.
@@ -242,15 +267,25 @@ func contains(list []string, s string) bool {
 
 // adapt turns a HandlerFunc into an http.Handler: it applies the body
 // limit, admits the caller under the route's access rule before the handler
-// runs, and renders a returned error.
+// runs, and renders a returned error. When the body went over the limit,
+// the error is a 413 however the handler wrapped (or flattened) the read
+// error; a route that raises its limit takes a file, and its 413 says so.
 func (s *Server) adapt(op Op, h HandlerFunc) http.Handler {
 	limit := op.BodyLimit
 	if limit <= 0 {
 		limit = DefaultBodyLimit
 	}
+	upload := op.BodyLimit > 0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), upload: upload}
+		}
+		// A personal-data route's status is watched, whether a returned
+		// error or the handler itself wrote it.
+		var sw *statusWriter
+		if op.Personal.ObjectType != "" && s.OnRefusal != nil {
+			sw = &statusWriter{ResponseWriter: w}
+			w = sw
 		}
 		var err error
 		if op.Access != nil {
@@ -263,9 +298,47 @@ func (s *Server) adapt(op Op, h HandlerFunc) http.Handler {
 			err = h(w, r)
 		}
 		if err != nil {
+			if tooLarge := BodyTooLarge(r); tooLarge != nil && AsError(err).Status != http.StatusRequestEntityTooLarge {
+				tooLarge.Err = err
+				err = tooLarge
+			}
 			s.Error(w, r, err)
 		}
+		if sw != nil && (sw.status == http.StatusForbidden || sw.status == http.StatusNotFound) {
+			id := ""
+			if op.Personal.IDParam != "" {
+				id = r.PathValue(op.Personal.IDParam)
+			}
+			s.OnRefusal(r, Refusal{ObjectType: op.Personal.ObjectType, ObjectID: id, Status: sw.status})
+		}
 	})
+}
+
+// limitedBody remembers that the body went over its limit, so that adapt
+// can answer 413 even when a parser turned the read error into text.
+type limitedBody struct {
+	io.ReadCloser
+	upload bool
+	over   *http.MaxBytesError
+}
+
+// BodyTooLarge is the 413 to answer when r's body went over its route's
+// limit, and nil otherwise. Handlers that render a form themselves ask it
+// (an error they return is turned into the 413 by the adapter anyway).
+func BodyTooLarge(r *http.Request) *Error {
+	b, ok := r.Body.(*limitedBody)
+	if !ok || b.over == nil {
+		return nil
+	}
+	return TooLarge(b.over.Limit, b.upload)
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && b.over == nil {
+		errors.As(err, &b.over)
+	}
+	return n, err
 }
 
 // apiFallback answers API requests no route matched with problem JSON: 405

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -58,6 +59,17 @@ func newBare(t *testing.T) *bare {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+	// Upload handlers that flatten the read error into a 400 of their own,
+	// as a CSV parser's "could not be read: …" does.
+	flatten := func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			return web.BadRequest("The file could not be read: " + err.Error())
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	s.API("POST /api/v1/upload", web.Op{Summary: "Upload a small file", Public: true, BodyLimit: 64}, flatten)
+	s.Page("POST /page/upload", web.Op{Public: true, BodyLimit: 64}, flatten)
 	s.API("GET /api/v1/things/{id}", web.Op{Summary: "One thing", Public: true, Response: thing{}}, func(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("things: %s: %w", r.PathValue("id"), web.ErrNotFound)
 	})
@@ -158,7 +170,7 @@ func TestErrorAdapter(t *testing.T) {
 		{name: "API 422 names the field", method: "POST", path: "/api/v1/things", body: `{}`, wantStatus: 422, wantProblem: true, wantTitle: "Invalid input",
 			wantFields: []web.FieldError{{Field: "name", Message: "required"}}},
 		{name: "API 400 wrong type", method: "POST", path: "/api/v1/things", body: `{"name":1}`, wantStatus: 400, wantProblem: true, wantTitle: "Malformed input",
-			wantFields: []web.FieldError{{Field: "name", Message: "must be a string, not number"}}},
+			wantFields: []web.FieldError{{Field: "name", Message: "must be a string, not a number"}}},
 		{name: "API 400 unknown field", method: "POST", path: "/api/v1/things", body: `{"name":"a","colour":"red"}`, wantStatus: 400, wantProblem: true,
 			wantFields: []web.FieldError{{Field: "colour", Message: "unknown field"}}},
 		{name: "API 400 malformed", method: "POST", path: "/api/v1/things", body: `{"name":`, wantStatus: 400, wantProblem: true, wantDetail: "ends before"},
@@ -364,11 +376,12 @@ func TestBodyTooLarge(t *testing.T) {
 		name, path string
 		size       int
 		wantStatus int
+		wantLimit  string // the limit as the answer words it
 	}{
-		{"default limit", "/api/v1/things", web.DefaultBodyLimit + 1024, 413},
-		{"under the default limit", "/api/v1/things", web.DefaultBodyLimit - 1024, 201},
-		{"route limit", "/api/v1/small", 100, 413},
-		{"under the route limit", "/api/v1/small", 40, 204},
+		{"default limit", "/api/v1/things", web.DefaultBodyLimit + 1024, 413, "larger than 1 MiB"},
+		{"under the default limit", "/api/v1/things", web.DefaultBodyLimit - 1024, 201, ""},
+		{"route limit", "/api/v1/small", 100, 413, "larger than 64 bytes"},
+		{"under the route limit", "/api/v1/small", 40, 204, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -379,11 +392,55 @@ func TestBodyTooLarge(t *testing.T) {
 				t.Fatalf("status %d, want %d: %.200s", res.status, tt.wantStatus, res.body)
 			}
 			if tt.wantStatus == 413 {
-				if p := res.problem(t); p.Status != 413 || !strings.Contains(p.Detail, "limit") {
+				if p := res.problem(t); p.Status != 413 || !strings.Contains(p.Detail, tt.wantLimit) {
 					t.Errorf("problem %+v", p)
 				}
 			}
 		})
+	}
+}
+
+// TestOverLimitIsA413 posts bodies over the limit to routes whose handlers
+// turn the read error into a 400 of their own: the adapter answers 413,
+// naming the limit in words, as problem JSON or as the error page.
+func TestOverLimitIsA413(t *testing.T) {
+	b := newBare(t)
+	form := strings.Repeat("a", web.DefaultBodyLimit+1)
+	tests := []struct {
+		name, path, contentType, body string
+		wantStatus                    int
+		wantProblem                   bool
+		wantText                      string
+	}{
+		{"API upload", "/api/v1/upload", "text/csv", strings.Repeat("x", 65), 413, true, "The file is larger than 64 bytes, the most this import takes."},
+		{"API upload at the limit", "/api/v1/upload", "text/csv", strings.Repeat("x", 64), 204, false, ""},
+		{"page upload", "/page/upload", "text/csv", strings.Repeat("x", 65), 413, false, "The file is larger than 64 bytes, the most this import takes."},
+		{"page upload at the limit", "/page/upload", "text/csv", strings.Repeat("x", 64), 204, false, ""},
+		{"form post over the default limit", "/page/form", "application/x-www-form-urlencoded", "name=" + form, 413, false, "The request is larger than 1 MiB, the most this address takes."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := call(t, b.hs.URL, "POST", tt.path, strings.NewReader(tt.body), map[string]string{"Content-Type": tt.contentType})
+			if res.status != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %.300s", res.status, tt.wantStatus, res.body)
+			}
+			if tt.wantStatus != 413 {
+				return
+			}
+			if tt.wantProblem {
+				p := res.problem(t)
+				if p.Detail != tt.wantText || len(p.Errors) != 1 || p.Errors[0].Field != "file" {
+					t.Errorf("problem %+v, want %q naming file", p, tt.wantText)
+				}
+				return
+			}
+			if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(res.body, tt.wantText) {
+				t.Errorf("page (%s) does not say %q: %.500s", ct, tt.wantText, res.body)
+			}
+		})
+	}
+	if n := b.posts.Load(); n != 0 {
+		t.Errorf("%d over-limit form posts were taken", n)
 	}
 }
 
@@ -825,5 +882,79 @@ func TestRouteWithoutAccessIsRefused(t *testing.T) {
 			}()
 			tc.add(web.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		})
+	}
+}
+
+// TestPersonalRefusalsReported: a route declared Personal reports its 403s
+// and 404s (returned as errors or written by the handler) to OnRefusal with
+// the id asked for; other answers and other routes are not reported.
+func TestPersonalRefusalsReported(t *testing.T) {
+	s := web.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var mu sync.Mutex
+	var got []web.Refusal
+	s.OnRefusal = func(r *http.Request, ref web.Refusal) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ref)
+	}
+	answer := func(w http.ResponseWriter, r *http.Request) error {
+		switch r.PathValue("id") {
+		case "1":
+			return web.NotFound("Case")
+		case "2":
+			return web.Forbidden("no")
+		case "3":
+			http.Error(w, "gone", http.StatusNotFound) // written, not returned
+			return nil
+		case "4":
+			return web.Invalid(web.FieldError{Field: "x", Message: "y"})
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	pd := web.Personal{ObjectType: "return_case", IDParam: "id"}
+	s.Page("GET /cases/{id}", web.Op{Public: true, Personal: pd}, answer)
+	s.API("GET /api/v1/cases/{id}", web.Op{Summary: "A case", Public: true, Personal: pd}, answer)
+	s.Page("GET /other/{id}", web.Op{Public: true}, answer)
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	tests := []struct {
+		path   string
+		status int
+		want   *web.Refusal
+	}{
+		{"/cases/1", 404, &web.Refusal{ObjectType: "return_case", ObjectID: "1", Status: 404}},
+		{"/cases/2", 403, &web.Refusal{ObjectType: "return_case", ObjectID: "2", Status: 403}},
+		{"/cases/3", 404, &web.Refusal{ObjectType: "return_case", ObjectID: "3", Status: 404}},
+		{"/cases/4", 422, nil},
+		{"/cases/5", 200, nil},
+		{"/api/v1/cases/1", 404, &web.Refusal{ObjectType: "return_case", ObjectID: "1", Status: 404}},
+		{"/api/v1/cases/2", 403, &web.Refusal{ObjectType: "return_case", ObjectID: "2", Status: 403}},
+		{"/api/v1/cases/5", 200, nil},
+		{"/other/1", 404, nil},
+		{"/nowhere", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			res := call(t, hs.URL, "GET", tt.path, nil, nil)
+			if res.status != tt.status {
+				t.Fatalf("status %d, want %d", res.status, tt.status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case tt.want == nil && len(got) != 0:
+				t.Errorf("reported %+v", got)
+			case tt.want != nil && (len(got) != 1 || got[0] != *tt.want):
+				t.Errorf("reported %+v, want %+v", got, *tt.want)
+			}
+		})
+	}
+	op := s.OpenAPI()["paths"].(map[string]map[string]any)["/api/v1/cases/{id}"]["get"].(map[string]any)
+	if op["x-personal-data"] != "return_case" || !strings.Contains(op["description"].(string), "refused read") {
+		t.Errorf("OpenAPI operation %+v does not say it is personal data", op)
 	}
 }

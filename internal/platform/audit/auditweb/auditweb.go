@@ -1,16 +1,19 @@
 // Package auditweb lets privacy officers and administrators read the audit
-// log and check its chain, in the browser and through the API. Reading the
-// log is itself audited: it tells who did what to whose data.
+// log and check its chain, in the browser and through the API, with a
+// filter for refused requests for personal data ("Refused reads"). Reading
+// the log is itself audited: it tells who did what to whose data.
 package auditweb
 
 import (
 	"embed"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"kompas/internal/platform/audit"
+	"kompas/internal/platform/audit/refusals"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
@@ -23,21 +26,24 @@ var ruleRead = auth.Rule{Action: "read the audit log", Roles: []auth.Role{auth.R
 
 type handlers struct {
 	db   *store.DB
+	rec  *refusals.Recorder
 	tmpl *web.Templates
 }
 
-// Register adds /audit and the audit API to srv.
-func Register(srv *web.Server, db *store.DB) {
+// Register adds /audit and the audit API to srv. rec, when not nil, writes
+// the summaries of finished rate-limit windows before refusals are listed.
+func Register(srv *web.Server, db *store.DB, rec *refusals.Recorder) {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		panic(err)
 	}
-	h := &handlers{db: db, tmpl: srv.Templates(sub)}
+	h := &handlers{db: db, rec: rec, tmpl: srv.Templates(sub, template.FuncMap{"describe": Describe})}
 	srv.AddNav(web.NavItem{Label: "Audit log", Path: "/audit", Roles: []string{string(auth.RolePrivacyOfficer), string(auth.RoleAdmin)}, Order: 90})
 	srv.Page("GET /audit", web.Op{Access: ruleRead}, h.page)
 	tags := []string{"audit"}
 	srv.API("GET /api/v1/audit/events", web.Op{Summary: "Audit events, newest first", Tags: tags, Access: ruleRead,
-		Query:    []web.Param{{Name: "actor"}, {Name: "object_type"}, {Name: "object_id"}, {Name: "before", Type: "integer", Description: "events with a smaller id"}, {Name: "limit", Type: "integer"}},
+		Query: []web.Param{{Name: "actor"}, {Name: "object_type"}, {Name: "object_id"}, {Name: "refused", Description: "1: only refused requests for personal data (action denied)"},
+			{Name: "before", Type: "integer", Description: "events with a smaller id"}, {Name: "limit", Type: "integer"}},
 		Response: []Event{}}, h.apiEvents)
 	srv.API("GET /api/v1/audit/verify", web.Op{Summary: "Recompute the hash chain", Tags: tags, Access: ruleRead, Response: VerifyResult{}}, h.apiVerify)
 }
@@ -64,10 +70,24 @@ type VerifyResult struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-func filterOf(r *http.Request) (audit.Filter, error) {
+// filter is the page's and the API's filter: audit.Filter's, and whether to
+// list refusals only.
+type filter struct {
+	audit.Filter
+	Refused bool
+}
+
+func filterOf(r *http.Request) (filter, error) {
 	q := r.URL.Query()
-	f := audit.Filter{Actor: strings.TrimSpace(q.Get("actor")), ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id")), Limit: 100}
+	f := filter{Filter: audit.Filter{Actor: strings.TrimSpace(q.Get("actor")), ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id")), Limit: 100}}
 	var errs []web.FieldError
+	switch q.Get("refused") {
+	case "", "0":
+	case "1":
+		f.Refused = true
+	default:
+		errs = append(errs, web.FieldError{Field: "refused", Message: "must be 1 (only refused reads) or left out"})
+	}
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
@@ -88,22 +108,54 @@ func filterOf(r *http.Request) (audit.Filter, error) {
 	return f, nil
 }
 
-// read lists events and records that p read them.
-func (h *handlers) read(r *http.Request, p *auth.Principal, f audit.Filter) ([]audit.Event, error) {
-	events, err := audit.List(r.Context(), h.db, f)
+// read lists events and records that p read them. Refusals are listed
+// after the summaries of finished rate-limit windows are written, so that
+// the count of suppressed refusals shows as soon as a window has ended.
+func (h *handlers) read(r *http.Request, p *auth.Principal, f filter) ([]audit.Event, error) {
+	var events []audit.Event
+	var err error
+	detail := "actor=" + f.Actor + " object=" + f.ObjectType + "/" + f.ObjectID
+	if f.Refused {
+		if h.rec != nil {
+			if _, err := h.rec.Flush(r.Context()); err != nil {
+				return nil, err
+			}
+		}
+		events, err = refusals.List(r.Context(), h.db, f.Filter)
+		detail += " refused=1"
+	} else {
+		events, err = audit.List(r.Context(), h.db, f.Filter)
+	}
 	if err != nil {
 		return nil, err
 	}
 	err = h.db.Transact(r.Context(), func(tx *store.Tx) error {
-		return audit.Append(r.Context(), tx, p.Event(audit.ActionRead, "audit_log", "", "audit review",
-			"actor="+f.Actor+" object="+f.ObjectType+"/"+f.ObjectID))
+		return audit.Append(r.Context(), tx, p.Event(audit.ActionRead, "audit_log", "", "audit review", detail))
 	})
 	return events, err
 }
 
+// Describe says in words what a refusal was; other events are their detail.
+func Describe(e audit.Event) string {
+	if e.Action != audit.ActionDenied {
+		return e.Detail
+	}
+	what := strings.ReplaceAll(e.ObjectType, "_", " ")
+	switch {
+	case e.ObjectID != "":
+		what += " " + e.ObjectID
+	case strings.Contains(e.Detail, "suppressed"):
+		what += "s"
+	default:
+		what = "the list of " + what + "s"
+	}
+	return "Refused access to " + what + ": " + strings.TrimPrefix(e.Detail, "refused with ")
+}
+
 type pageData struct {
+	Rate   string // of recording refusals one by one
 	Events []audit.Event
-	Filter audit.Filter
+	Filter filter
 	Form   *web.Form
 	Older  string
 	Verify *VerifyResult
@@ -118,13 +170,13 @@ func (h *handlers) page(w http.ResponseWriter, r *http.Request) error {
 	f, err := filterOf(r)
 	if err != nil {
 		form.Errors = web.AsError(err).Fields
-		return h.tmpl.Render(w, r, http.StatusBadRequest, "audit.html", "Audit log", pageData{Form: form})
+		return h.tmpl.Render(w, r, http.StatusBadRequest, "audit.html", "Audit log", pageData{Rate: h.rec.Rate(), Form: form})
 	}
 	events, err := h.read(r, p, f)
 	if err != nil {
 		return err
 	}
-	d := pageData{Events: events, Filter: f, Form: form}
+	d := pageData{Rate: h.rec.Rate(), Events: events, Filter: f, Form: form}
 	if len(events) == f.Limit {
 		v := r.URL.Query()
 		v.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))

@@ -2,6 +2,7 @@ package auditweb_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,6 +94,43 @@ func TestReadingTheLogIsAuditedAndVerifyReportsBreaks(t *testing.T) {
 		e.Do("GET", "/api/v1/audit/verify", tok, nil).JSON(&broken)
 		if broken.Intact || broken.BrokenAt != 3 || !strings.Contains(broken.Reason, "altered") {
 			t.Errorf("verify after tampering: %+v", broken)
+		}
+	})
+}
+
+// TestRefusedReadsFilter: the filter takes 1 or nothing, lists only denied
+// events, says so when there are none, and its use is audited.
+func TestRefusedReadsFilter(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		tok := e.Token("privacy@mfa.example")
+		if res := e.Do("GET", "/api/v1/audit/events?refused=yes", tok, nil); res.Status != http.StatusBadRequest || res.Problem().Errors[0].Field != "refused" {
+			t.Errorf("refused=yes: %d %s", res.Status, res.Body)
+		}
+		var events []struct{ Action string }
+		e.Do("GET", "/api/v1/audit/events?refused=1", tok, nil).JSON(&events)
+		if len(events) != 0 {
+			t.Errorf("a fresh log lists %d refusals", len(events))
+		}
+		// A case the analyst may not see at all: one refusal.
+		if res := e.Do("GET", "/api/v1/returns/cases/1", e.Token("analyst@dtm.example"), nil); res.Status != http.StatusForbidden && res.Status != http.StatusNotFound {
+			t.Fatalf("analyst reads a case: %d", res.Status)
+		}
+		e.Do("GET", "/api/v1/audit/events?refused=1", tok, nil).JSON(&events)
+		if len(events) != 1 || events[0].Action != "denied" {
+			t.Errorf("refusals listed: %+v", events)
+		}
+		res, err := e.Browser("privacy@mfa.example").Get(e.URL + "/audit?refused=1&actor=nobody@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "No refused reads match.") || !strings.Contains(string(b), `id="f-refused" name="refused" type="checkbox" value="1" checked`) {
+			t.Errorf("page: %d %.2000s", res.StatusCode, b)
+		}
+		var n int
+		if err := e.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM audit_events WHERE action = 'read' AND object_type = 'audit_log' AND detail LIKE '%refused=1'`).Scan(&n); err != nil || n != 3 {
+			t.Errorf("%d audited reads of refusals, want 3 (%v)", n, err)
 		}
 	})
 }
