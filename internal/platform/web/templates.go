@@ -168,6 +168,13 @@ func (s *Server) Redirect(w http.ResponseWriter, r *http.Request, target, flash 
 type Form struct {
 	Values url.Values
 	Errors []FieldError
+	// Conflict is why the submission could not be applied as it stands
+	// (the record changed meanwhile, its state refuses it); the page shows
+	// it above the form.
+	Conflict string
+	// Status is what the page answers with: 200, or 422/409 when the form
+	// is shown again after a submission went wrong.
+	Status int
 }
 
 // Get returns a submitted value.
