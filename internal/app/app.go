@@ -34,6 +34,10 @@ type Options struct {
 	Secure bool // cookies only over TLS
 	// IATI sets the IATI import size limit and the export's publisher reference.
 	IATI iati.Config
+	// Checkpointer signs the audit log's checkpoints (nil: no audit key,
+	// the log is not tamper-evident). The caller runs it and configures
+	// the same key for audit.Append.
+	Checkpointer *audit.Checkpointer
 }
 
 // NewServer builds the web server with every module registered.
@@ -43,7 +47,7 @@ func NewServer(db *store.DB, log *slog.Logger, opts Options) *web.Server {
 	srv.Ready = db.Ping
 	auth.Register(srv, &auth.Service{DB: db})
 	gcm.Register(srv, db)
-	auditweb.Register(srv, db)
+	auditweb.Register(srv, db, opts.Checkpointer)
 	programmes.NewHandlers(srv, &programmes.Register{DB: db})
 	returns.NewHandlers(srv, &returns.Service{DB: db})
 	iati.NewHandlers(srv, &programmes.Register{DB: db}, opts.IATI)

@@ -42,6 +42,12 @@ type Env struct {
 // the latter skips without KOMPAS_TEST_POSTGRES) with the demo loaded.
 func New(t testing.TB, engine string) *Env {
 	t.Helper()
+	return NewWith(t, engine, func(*store.DB) app.Options { return app.Options{} })
+}
+
+// NewWith is New with the server options opts returns for the database.
+func NewWith(t testing.TB, engine string, opts func(db *store.DB) app.Options) *Env {
+	t.Helper()
 	db := storetest.Open(t, engine)
 	ctx := context.Background()
 	if _, err := app.Migrate(ctx, db); err != nil {
@@ -51,7 +57,7 @@ func New(t testing.TB, engine string) *Env {
 		t.Fatalf("demo: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := app.NewServer(db, log, app.Options{})
+	srv := app.NewServer(db, log, opts(db))
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &Env{T: t, DB: db, Server: srv, HTTP: hs, URL: hs.URL, tokens: map[string]string{}}

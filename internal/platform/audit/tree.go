@@ -262,6 +262,21 @@ type Proof struct {
 	Hashes  tlog.RecordProof
 }
 
+// LeafIndex is event id's seq; an unknown id is web.ErrNotFound.
+func LeafIndex(ctx context.Context, q store.Querier, id int64) (int64, error) {
+	var seq sql.NullInt64
+	err := q.QueryRow(ctx, `SELECT seq FROM audit_events WHERE id = ?`, id).Scan(&seq)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("audit: event %d: %w", id, web.ErrNotFound)
+	case err != nil:
+		return 0, fmt.Errorf("audit: event %d: %w", id, err)
+	case !seq.Valid:
+		return 0, fmt.Errorf("audit: event %d has no leaf index (it was inserted around Kompas)", id)
+	}
+	return seq.Int64, nil
+}
+
 // Prove syncs the tree and proves that event id is in the tree of size
 // leaves. size must be greater than the event's leaf index and at most the
 // tree's size (a field error otherwise); an unknown id is web.ErrNotFound.
