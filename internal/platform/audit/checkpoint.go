@@ -124,8 +124,9 @@ type Checkpointer struct {
 	mu sync.Mutex // one checkpoint at a time in this process
 }
 
-// Run checkpoints at start, then every c.Every until ctx ends, and once
-// more on the way out so the last events are covered too.
+// Run checkpoints at start and then every c.Every until ctx ends. (The
+// server signs a last one after it stops serving, with Checkpoint, so the
+// final events are covered too.)
 func (c *Checkpointer) Run(ctx context.Context) {
 	every := c.Every
 	if every <= 0 {
@@ -133,32 +134,36 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	last := int64(-1)
 	for {
-		c.logged(ctx)
+		last = c.logged(ctx, last)
 		select {
 		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			c.logged(final)
-			cancel()
 			return
 		case <-tick.C:
 		}
 	}
 }
 
-func (c *Checkpointer) logged(ctx context.Context) {
-	cp, err := c.Checkpoint(ctx)
+// logged checkpoints and logs the outcome; a new checkpoint (one larger
+// than last) at info level, failures as errors.
+func (c *Checkpointer) logged(ctx context.Context, last int64) int64 {
 	log := c.Log
 	if log == nil {
 		log = slog.Default()
 	}
+	cp, err := c.Checkpoint(ctx)
 	switch {
 	case errors.Is(err, errEmptyLog):
 	case err != nil:
-		log.Error("audit checkpoint failed", "err", err)
-	default:
-		log.Debug("audit checkpoint", "size", cp.Size, "root", cp.Root.String())
+		if ctx.Err() == nil {
+			log.Error("audit checkpoint failed", "err", err)
+		}
+	case cp.Size != last:
+		log.Info("audit checkpoint", "size", cp.Size, "root", cp.Root.String())
+		return cp.Size
 	}
+	return last
 }
 
 // Checkpoint signs a checkpoint of the whole log now, unless the log has

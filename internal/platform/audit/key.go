@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -68,6 +70,11 @@ func (k *Key) VerifierKey() string { return k.vkey }
 // GenerateKey makes a new key named name and returns its private and
 // public encodings.
 func GenerateKey(name string) (private, public string, err error) {
+	// The signed-note rules for a key name (note.GenerateKey does not
+	// check them, and a bad name makes a key no note verifies with).
+	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || r == '+' }) >= 0 {
+		return "", "", fmt.Errorf("audit: key name %q: want a non-empty name without spaces or +", name)
+	}
 	private, public, err = note.GenerateKey(rand.Reader, name)
 	if err != nil {
 		return "", "", fmt.Errorf("audit: generate key: %w", err)

@@ -721,6 +721,11 @@ func TestKeys(t *testing.T) {
 			t.Errorf("verifier from %.12q… differs", text)
 		}
 	}
+	for _, name := range []string{"", "two words", "a+b", "tab\there"} {
+		if _, _, err := audit.GenerateKey(name); err == nil {
+			t.Errorf("GenerateKey(%q) accepted the name", name)
+		}
+	}
 	for _, bad := range []string{"", "PRIVATE+KEY+x+00000000+AAAA", public} {
 		if _, err := audit.ParseKey(bad); err == nil {
 			t.Errorf("ParseKey(%.20q) accepted", bad)
