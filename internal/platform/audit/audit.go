@@ -94,11 +94,10 @@ func appendEvent(ctx context.Context, tx *store.Tx, e Event, key *Key) error {
 		return errors.New("audit: event needs an action and an object type")
 	}
 	e.At = store.Now()
-	var nonce, sig any // NULL when unsigned
+	// Sign before taking the chain lock: the signature covers the content
+	// and nonce, not the place in the log, so nodes sign in parallel and
+	// hold the lock no longer than without a key.
 	if key != nil {
-		// Sign before taking the chain lock: the signature covers only the
-		// content, so nodes sign in parallel and hold the lock no longer
-		// than without a key.
 		var err error
 		if e.Nonce, err = newNonce(); err != nil {
 			return err
@@ -106,24 +105,30 @@ func appendEvent(ctx context.Context, tx *store.Tx, e Event, key *Key) error {
 		if e.Sig, err = key.sign(e); err != nil {
 			return err
 		}
-		nonce, sig = e.Nonce, e.Sig
 	}
 	if tx.Dialect() == store.Postgres {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, chainLock); err != nil {
 			return fmt.Errorf("audit: lock chain: %w", err)
 		}
 	}
+	// The head is the newest row by id, the primary key, as before: under
+	// the lock ids and seqs grow together, and reading by seq would cost an
+	// index and a table lookup on every append. seq is UNIQUE, so two
+	// appends can never share a leaf index.
 	prev, seq := genesis, int64(-1)
-	err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_events ORDER BY id DESC LIMIT 1`).Scan(&seq, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("audit: read chain head: %w", err)
 	}
 	e.Seq = seq + 1
 	e.PrevHash = prev
 	e.Hash = e.computeHash()
-	var actorID any
+	var actorID, nonce, sig any // NULL when absent
 	if e.ActorID != 0 {
 		actorID = e.ActorID
+	}
+	if key != nil {
+		nonce, sig = e.Nonce, e.Sig
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO audit_events
 		(seq, at, actor_id, actor, org, action, object_type, object_id, purpose, detail, prev_hash, hash, nonce, sig)
