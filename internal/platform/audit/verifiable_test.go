@@ -801,6 +801,11 @@ func TestApplicationRoleGrants(t *testing.T) {
 	if err := app.QueryRow(ctx, `SELECT current_user`).Scan(&who); err != nil || who != role {
 		t.Fatalf("current_user = %q, %v; want %s", who, err, role)
 	}
+	// It starts like serve does: migrating, with nothing left to apply.
+	exec(t, owner, `GRANT SELECT ON schema_migrations TO `+role)
+	if applied, err := app.Migrate(ctx, audit.Migrations); err != nil || len(applied) > 0 {
+		t.Fatalf("Migrate as the application role = %v, %v", applied, err)
+	}
 	k := newKey(t)
 	withKey(t, k)
 	appendN(t, app, 5)
