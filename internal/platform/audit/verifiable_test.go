@@ -214,6 +214,16 @@ func TestTamperDetectedAgainstCheckpoint(t *testing.T) {
 			want: func([]audit.Event) [][]string { return [][]string{{"events 50..149 are missing (the log was cut)"}} },
 		},
 		{
+			name: "middle event deleted",
+			tamper: func(t *testing.T, db *store.DB, _ []audit.Event) {
+				exec(t, db, `DELETE FROM audit_events WHERE seq = 70`)
+			},
+			want: func(all []audit.Event) [][]string {
+				return [][]string{{"events 70..70 are missing (removed from the middle of the log)", "checkpoint of size 150"},
+					{fmt.Sprintf("chain broken at event %d", all[71].ID)}}
+			},
+		},
+		{
 			name:   "every event deleted",
 			tamper: func(t *testing.T, db *store.DB, _ []audit.Event) { exec(t, db, `DELETE FROM audit_events`) },
 			want: func([]audit.Event) [][]string {
