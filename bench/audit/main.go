@@ -15,8 +15,10 @@
 // (programmes.Register.Create with its audit event) without and with the
 // key: what signing costs a request (the old Append cannot run under the
 // modules, so it has no "before"). It then times the deferred work: Sync
-// over the whole log, and Check (signatures included). SQLite runs in a
-// temporary file; PostgreSQL, when -pg answers, in a fresh schema.
+// over the whole log, and Check (signatures included). Beside appends/s it
+// reports this process's CPU time per append, which the shared machine's
+// load hardly moves. SQLite runs in a temporary file; PostgreSQL, when -pg
+// answers, in a fresh schema.
 //
 //	go run ./bench/audit
 //	go run ./bench/audit -n 20000 -batch 50 -engines sqlite
@@ -36,6 +38,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing/fstest"
 	"time"
 
@@ -59,8 +62,8 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 	fmt.Printf("Audit appends per second: %d events per variant and shape in rounds of %d, %d writer(s); load before %s\n\n", *n, *batch, *conc, benchkit.LoadAvg())
-	fmt.Println("| engine | shape | before (chain only) | after, no key | × before | after, signed | × before |")
-	fmt.Println("|---|---|---:|---:|---:|---:|---:|")
+	fmt.Println("| engine | shape | before (chain only) | after, no key | × before | after, signed | × before | CPU µs/append: before, no key, signed |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---|")
 	var notes []string
 	for _, engine := range strings.Split(*engines, ",") {
 		res, err := run(ctx, engine, *pg, *n, *batch, *conc)
@@ -74,11 +77,12 @@ func main() {
 		}
 		for _, shape := range shapes {
 			b, a, s := res.rate[shape][0], res.rate[shape][1], res.rate[shape][2]
+			c := res.cpu[shape]
 			if b == 0 {
-				fmt.Printf("| %s | %s | — | %.0f/s | — | %.0f/s | %.2f × no key |\n", engine, shape, a, s, s/a)
+				fmt.Printf("| %s | %s | — | %.0f/s | — | %.0f/s | %.2f × no key | —, %.0f, %.0f |\n", engine, shape, a, s, s/a, c[1], c[2])
 				continue
 			}
-			fmt.Printf("| %s | %s | %.0f/s | %.0f/s | %.2f | %.0f/s | %.2f |\n", engine, shape, b, a, a/b, s, s/b)
+			fmt.Printf("| %s | %s | %.0f/s | %.0f/s | %.2f | %.0f/s | %.2f | %.0f, %.0f, %.0f |\n", engine, shape, b, a, a/b, s, s/b, c[0], c[1], c[2])
 		}
 		notes = append(notes, fmt.Sprintf("%s: Sync of %d events %s (%.1f µs/event); Check with signatures %s (%.1f µs/event)",
 			engine, res.events, res.sync.Round(time.Millisecond), perEvent(res.sync, res.events), res.check.Round(time.Millisecond), perEvent(res.check, res.events)))
@@ -92,8 +96,20 @@ func main() {
 
 func perEvent(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
 
+// cpuTime is the user and system CPU this process has used: unlike wall
+// time it hardly moves with the load other work puts on the machine (for
+// SQLite it is the whole cost; PostgreSQL's server works outside it).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 type result struct {
 	rate        map[string][3]float64 // shape → before, after, signed (appends/s)
+	cpu         map[string][3]float64 // the same, this process's CPU µs per append
 	events      int
 	sync, check time.Duration
 }
@@ -164,7 +180,7 @@ func run(ctx context.Context, engine, pg string, n, batch, conc int) (*result, e
 	}
 	vs[2].key, vs[4].key = key, key
 
-	res := &result{rate: map[string][3]float64{}}
+	res := &result{rate: map[string][3]float64{}, cpu: map[string][3]float64{}}
 	for _, shape := range shapes {
 		group := vs[:3]
 		if shape == "initiative" {
@@ -176,7 +192,7 @@ func run(ctx context.Context, engine, pg string, n, batch, conc int) (*result, e
 		if engine == "postgres" && shape != "in tx" {
 			total, size = max(1, n/4), max(1, batch/5) // a commit waits for the disk
 		}
-		var spent [3]time.Duration
+		var spent, cpu [3]time.Duration
 		var done [3]int
 		for r := 0; r*size < total; r++ {
 			for k := range group {
@@ -186,7 +202,7 @@ func run(ctx context.Context, engine, pg string, n, batch, conc int) (*result, e
 					continue // no old Append under the modules
 				}
 				audit.Configure(v.key)
-				start := time.Now()
+				start, cpuStart := time.Now(), cpuTime()
 				var err error
 				switch shape {
 				case "tx":
@@ -210,6 +226,7 @@ func run(ctx context.Context, engine, pg string, n, batch, conc int) (*result, e
 					})
 				}
 				spent[i] += time.Since(start)
+				cpu[i] += cpuTime() - cpuStart
 				done[i] += size
 				audit.Configure(nil)
 				if err != nil {
@@ -217,13 +234,15 @@ func run(ctx context.Context, engine, pg string, n, batch, conc int) (*result, e
 				}
 			}
 		}
-		var rate [3]float64
+		var rate, perCPU [3]float64
 		for i := range rate {
 			if done[i] > 0 {
 				rate[i] = float64(done[i]) / spent[i].Seconds()
+				perCPU[i] = float64(cpu[i].Microseconds()) / float64(done[i])
 			}
 		}
 		res.rate[shape] = rate
+		res.cpu[shape] = perCPU
 	}
 	// The deferred work on the signed log.
 	signed := vs[2].db
