@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kompas/internal/app/apptest"
+	"kompas/internal/demo"
 	"kompas/internal/platform/facts"
 	"kompas/internal/returns"
 )
@@ -195,7 +196,7 @@ func TestStatsAndFacts(t *testing.T) {
 			} `json:"median_days"`
 		}
 		must(t, e, http.StatusOK, analyst, "GET", "/api/v1/returns/stats", nil).JSON(&st)
-		if st.Cases.Count == nil || *st.Cases.Count != returns.DemoCases+1 || st.Partners != 5 || st.CountriesCovered != 26 {
+		if st.Cases.Count == nil || *st.Cases.Count != demo.ReturnCases+1 || st.Partners != 5 || st.CountriesCovered != 26 {
 			t.Errorf("cases %v, partners %d, countries %d", st.Cases.Count, st.Partners, st.CountriesCovered)
 		}
 		var iomShare float64
@@ -242,7 +243,7 @@ func TestStatsAndFacts(t *testing.T) {
 		if f := byKey["returns.country.LK"]; !f.People || f.Display(0) != "fewer than 5" {
 			t.Errorf("the LK fact displays %q", f.Display(0))
 		}
-		if f := byKey["returns.cases"]; !f.People || f.Value != returns.DemoCases+1 {
+		if f := byKey["returns.cases"]; !f.People || f.Value != demo.ReturnCases+1 {
 			t.Errorf("cases fact: %+v", f)
 		}
 	})
@@ -252,12 +253,12 @@ func TestStatsAndFacts(t *testing.T) {
 func TestDemoIdempotent(t *testing.T) {
 	e := apptest.New(t, "sqlite")
 	before := counts(t, e)
-	if before["return_cases"] != returns.DemoCases {
+	if before["return_cases"] != demo.ReturnCases {
 		t.Fatalf("demo has %d cases", before["return_cases"])
 	}
-	n, err := returns.LoadDemo(context.Background(), e.DB)
-	if err != nil || n != 0 {
-		t.Fatalf("second load: %d, %v", n, err)
+	sum, err := demo.Load(context.Background(), e.DB, apptest.Password)
+	if err != nil || sum.ReturnCases != 0 {
+		t.Fatalf("second load: %d cases, %v", sum.ReturnCases, err)
 	}
 	sameCounts(t, "a second demo load", before, counts(t, e))
 	checkCounts(t, e)
