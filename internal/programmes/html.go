@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -420,6 +421,24 @@ func (h *Handlers) renderForm(w http.ResponseWriter, r *http.Request, status int
 	return h.tmpl.Render(w, r, status, "form.html", d.Heading, d)
 }
 
+// chosenFromList matches the paths of the form's fields that are chosen from
+// a list (selects).
+var chosenFromList = regexp.MustCompile(`^(kind|status|partners\[\d+\]\.role)$`)
+
+// forThePage rewrites the API's messages that list codes for a field the
+// page offers as a list ("must be one of policy_measure, law, …") into
+// what the person can do about it; the API keeps its message.
+func forThePage(fields []web.FieldError) []web.FieldError {
+	out := make([]web.FieldError, len(fields))
+	for i, f := range fields {
+		if chosenFromList.MatchString(f.Field) && strings.HasPrefix(f.Message, "must be one of ") {
+			f.Message = "choose one from the list"
+		}
+		out[i] = f
+	}
+	return out
+}
+
 // addingRow names the list whose "Add another" button sent the form, or
 // "": such a post only shows the form again with one more row, and saves
 // nothing.
@@ -450,7 +469,7 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 	it, err := h.Reg.Create(r.Context(), p, in)
 	if err != nil {
 		if e := web.AsError(err); e.Status == http.StatusUnprocessableEntity {
-			form.Errors = e.Fields
+			form.Errors = forThePage(e.Fields)
 			return h.renderForm(w, r, e.Status, form, 0, "", "")
 		}
 		return err
@@ -528,7 +547,7 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 		e := web.AsError(err)
 		switch e.Status {
 		case http.StatusUnprocessableEntity:
-			form.Errors = e.Fields
+			form.Errors = forThePage(e.Fields)
 			return h.renderForm(w, r, e.Status, form, it.ID, "", "")
 		case http.StatusConflict:
 			// Keep what the user typed; let them save over the newer

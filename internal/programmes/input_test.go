@@ -194,7 +194,7 @@ func formBadInput(t *testing.T, e *apptest.Env) {
 		message            string
 	}{
 		{"bad country", "countries", "NE, XX", "Country 2", "#f-countries", "is not an ISO 3166-1 alpha-2 country code"},
-		{"no kind", "kind", "", "Kind of initiative", "#f-kind", "must be one of"},
+		{"no kind", "kind", "", "Kind of initiative", "#f-kind", "choose one from the list"},
 		{"title too long", "title", strings.Repeat("T", 201), "Title", "#f-title", "must be at most 200 characters"},
 		{"end before start", "end", "2020", "End", "#f-end", "must not be before the start"},
 		{"bad budget", "budget_amount", "12.345", "Budget: amount", "#f-budget-amount", "must have at most two decimals"},
@@ -203,7 +203,7 @@ func formBadInput(t *testing.T, e *apptest.Env) {
 		{"bad result date", "result_date", "June", "Result 1: date", "#f-results-1-date", "must be a date"},
 		{"bad source", "source_url", "javascript:alert(1)", "Source 1: web address", "#f-sources-1-url", "must be an http or https address"},
 		{"unknown partner", "partner_org", "no-such-org", "Partner 1: organisation", "#f-partners-1-org", "no organisation"},
-		{"bad partner role", "partner_role", "boss", "Partner 1: role", "#f-partners-1-role", "must be one of"},
+		{"bad partner role", "partner_role", "boss", "Partner 1: role", "#f-partners-1-role", "choose one from the list"},
 		{"empty list entries are skipped", "regions", "Sahel;;", "", "", ""}, // accepted: no error page
 	}
 	c := e.Browser(policy)

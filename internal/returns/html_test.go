@@ -3,6 +3,7 @@ package returns_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -34,6 +35,10 @@ func TestForms(t *testing.T) {
 		status, body, _ = post(t, e, ngo, "/returns/cases", form)
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#f-m0_nationality"`) || !strings.Contains(body, `&#34;XX&#34; is not an ISO 3166-1`) {
 			t.Fatalf("bad nationality: %d %s", status, summary(body))
+		}
+		// The summary names the field as the form labels it, not by its input name.
+		if sm := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(summary(body), "")); !strings.Contains(sm, "The principal: nationality: ") || strings.Contains(sm, "m0_") {
+			t.Errorf("the summary does not name the principal's nationality by its label: %s", sm)
 		}
 		if !strings.Contains(body, `value="Omar"`) || !strings.Contains(body, `value="medical_needs" checked`) {
 			t.Error("the form did not keep what was typed")
@@ -69,7 +74,7 @@ func TestForms(t *testing.T) {
 			t.Fatalf("consent form: %d", status)
 		}
 		status, body, _ = post(t, e, ngo, casePage+"/act/consent", url.Values{"written": {"1"}, "given_on": {today()}})
-		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#f-scope"`) {
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#f-scope"`) || !strings.Contains(summary(body), "The migrant consents to sharing with: ") {
 			t.Errorf("consent without scope: %d %s", status, summary(body))
 		}
 		if status, _, _ = post(t, e, ngo, casePage+"/act/consent", url.Values{"written": {"1"}, "given_on": {today()}, "scope": {"reintegration_partner", "referrals"}}); status != http.StatusSeeOther {
