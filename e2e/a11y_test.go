@@ -180,8 +180,17 @@ func TestAccessibility(t *testing.T) {
 		{"form with errors", func() {
 			openOK("/initiatives/new")()
 			b.do("bad values", chromedp.SendKeys(chromedp.CSS("#f-countries"), "XX"), chromedp.SendKeys(chromedp.CSS("#f-budget-amount"), "lots"))
-			if res := b.submit(`main form[action="/initiatives"] button[type="submit"]`); res.Status != 422 {
+			if res := b.submit(`main form[action="/initiatives"] .actions button[type="submit"]`); res.Status != 422 {
 				t.Fatalf("form with errors: status %d, want 422", res.Status)
+			}
+			b.do("error summary shown", chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+		}},
+		{"review editions", openOK("/reports")},
+		{"edition form with errors", func() {
+			openOK("/reports")()
+			b.do("a section repeating an objective", chromedp.Click(chromedp.CSS(`input[name="grouping[1].objectives"][value="1"]`)))
+			if res := b.submit(`main form[action="/reports"] .actions button[type="submit"]`); res.Status != 422 {
+				t.Fatalf("edition form with errors: status %d, want 422", res.Status)
 			}
 			b.do("error summary shown", chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 		}},

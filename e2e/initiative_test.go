@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,10 +78,10 @@ func TestCreateInitiativeInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name="pillars"][value="4"]`)),
 		chromedp.SendKeys(chromedp.CSS("#f-start"), "2026"),
 		chromedp.SendKeys(chromedp.CSS("#f-countries"), "IQ, XX"),
-		chromedp.SetValue(chromedp.CSS("#f-partner-org-0"), "iom"),
-		chromedp.SetValue(chromedp.CSS("#f-partner-role-0"), "implementer"),
+		chromedp.SetValue(chromedp.CSS("#f-partners-1-org"), "iom"),
+		chromedp.SetValue(chromedp.CSS("#f-partners-1-role"), "implementer"),
 	)
-	res := b.submit(chromedp.CSS(form + ` button[type="submit"]`))
+	res := b.submit(chromedp.CSS(form + ` .actions button[type="submit"]`))
 	if res.Status != 422 {
 		t.Fatalf("submit with a bad country: status %d, want 422", res.Status)
 	}
@@ -89,8 +90,9 @@ func TestCreateInitiativeInBrowser(t *testing.T) {
 	}
 	summary := b.text(".error-summary")
 	const wantMsg = `"XX" is not an ISO 3166-1 alpha-2 country code`
-	if !strings.Contains(summary, "There is a problem") || !strings.Contains(summary, "countries") || !strings.Contains(summary, wantMsg) {
-		t.Errorf("error summary = %q, want it to name countries and say %s", summary, wantMsg)
+	// The summary names the field by its label, not its path (countries[1]).
+	if !strings.Contains(summary, "There is a problem") || !strings.Contains(summary, "Country 2: "+wantMsg) || strings.Contains(summary, "countries[") {
+		t.Errorf("error summary = %q, want it to name Country 2 and say %s", summary, wantMsg)
 	}
 	if href := run(b, "summary link", chromedp.AttributeValue(chromedp.CSS(".error-summary a"), "href")); href.Value != "#f-countries" {
 		t.Errorf("error summary links to %q, want #f-countries", href.Value)
@@ -113,7 +115,7 @@ func TestCreateInitiativeInBrowser(t *testing.T) {
 			t.Errorf("%s is no longer checked after the error", sel)
 		}
 	}
-	if v := run(b, "partner", chromedp.Value(chromedp.CSS("#f-partner-org-0"))); v != "iom" {
+	if v := run(b, "partner", chromedp.Value(chromedp.CSS("#f-partners-1-org"))); v != "iom" {
 		t.Errorf("partner 1 is %q after the error, want iom", v)
 	}
 	// Bad input changes nothing (DESIGN.md principle 6).
@@ -129,7 +131,7 @@ func TestCreateInitiativeInBrowser(t *testing.T) {
 	if v := run(b, "countries value", chromedp.Value(chromedp.CSS("#f-countries"))); v != "IQ, TR" {
 		t.Fatalf("countries input holds %q after correcting it, want %q", v, "IQ, TR")
 	}
-	res = b.submit(chromedp.CSS(form + ` button[type="submit"]`))
+	res = b.submit(chromedp.CSS(form + ` .actions button[type="submit"]`))
 	if res.Status != 200 {
 		t.Fatalf("submit corrected form: status %d at %s", res.Status, res.URL)
 	}
@@ -170,4 +172,60 @@ func TestCreateInitiativeInBrowser(t *testing.T) {
 	b.screenshot("coverage")
 	b.open("/initiatives")
 	b.screenshot("register")
+}
+
+// TestFormRowsInBrowser: the initiative form's results are rows of fields,
+// and "Add another result" gives one more row, keeping what was typed,
+// without saving. Enter in a field saves (the form's first submit button
+// is Save), so an incomplete form comes back with its errors named by
+// their labels: "Result 3: value".
+func TestFormRowsInBrowser(t *testing.T) {
+	env, b := start(t)
+	b.signIn("policy@mfa.example")
+	if st := b.open("/initiatives/new"); st != 200 {
+		t.Fatalf("/initiatives/new: status %d", st)
+	}
+	stored := env.Count("initiatives")
+	b.do("type a title", chromedp.SendKeys(chromedp.CSS("#f-title"), "Rows test"))
+	res := b.submit(chromedp.CSS(`main form button[name="add"][value="results"]`))
+	if res.Status != 200 {
+		t.Fatalf("Add another result: status %d", res.Status)
+	}
+	if rows := run(b, "count result rows", chromedp.Evaluate[int](`document.querySelectorAll('input[name="result_indicator"]').length`)); rows != 3 {
+		t.Errorf("%d result rows after Add another, want 3", rows)
+	}
+	if v := run(b, "title value", chromedp.Value(chromedp.CSS("#f-title"))); v != "Rows test" {
+		t.Errorf("the title holds %q after Add another", v)
+	}
+	if loc := run(b, "location", chromedp.Location()); !strings.HasSuffix(loc, "#f-results-3") {
+		t.Errorf("after Add another the page is at %s, want the new row #f-results-3", loc)
+	}
+	if got := env.Count("initiatives"); got != stored {
+		t.Fatalf("Add another saved an initiative")
+	}
+	b.do("fill the new row but its value", chromedp.SendKeys(chromedp.CSS("#f-results-3-indicator"), "Returnees with a business after a year"))
+	res, err := chromedp.RunResponse(b.ctx, chromedp.SendKeys(chromedp.CSS("#f-title"), "\r"))
+	if err != nil || res == nil {
+		t.Fatalf("Enter in the title: %v", err)
+	}
+	if res.Status != 422 {
+		t.Fatalf("Enter in the title: status %d, want 422 (a save with errors)", res.Status)
+	}
+	summary := b.text(".error-summary")
+	for _, want := range []string{"Kind of initiative: ", "Result 1: value: is required"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("error summary %q lacks %q", summary, want)
+		}
+	}
+	if strings.Contains(summary, "results[") || strings.Contains(summary, "kind:") {
+		t.Errorf("error summary names a field by its path: %q", summary)
+	}
+	// The empty rows were dropped, so the result is row 1 now, where the
+	// summary links.
+	if href := run(b, "summary links", chromedp.Evaluate[[]string](`[...document.querySelectorAll(".error-summary a")].map(a => a.getAttribute("href"))`)); !slices.Contains(href, "#f-results-1-value") {
+		t.Errorf("the summary links to %q, want #f-results-1-value among them", href)
+	}
+	if v := run(b, "row 1", chromedp.Value(chromedp.CSS("#f-results-1-indicator"))); v != "Returnees with a business after a year" {
+		t.Errorf("result row 1 holds %q", v)
+	}
 }

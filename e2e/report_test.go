@@ -78,7 +78,7 @@ func TestReviewInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#f-period_to"), "2022"),
 		chromedp.SendKeys(chromedp.CSS("#f-introduction"), "The Ministry of Foreign Affairs drew up this review."),
 	)
-	res := b.submit(chromedp.CSS(`main form[action="/reports"] button[type="submit"]`))
+	res := b.submit(chromedp.CSS(`main form[action="/reports"] .actions button[type="submit"]`))
 	if res.Status != 200 {
 		t.Fatalf("create the edition: status %d", res.Status)
 	}

@@ -37,7 +37,8 @@ func (w *rawWriter) audit(ctx context.Context, tx *store.Tx, action, objectID, d
 		}
 	}
 	prev := "0000000000000000000000000000000000000000000000000000000000000000"
-	if err := tx.QueryRow(ctx, `SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1`).Scan(&prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	seq := int64(-1)
+	if err := tx.QueryRow(ctx, `SELECT hash, seq FROM audit_events ORDER BY id DESC LIMIT 1`).Scan(&prev, &seq); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	at := store.FormatTime(time.Now())
@@ -45,8 +46,8 @@ func (w *rawWriter) audit(ctx context.Context, tx *store.Tx, action, objectID, d
 	for _, f := range []string{prev, at, strconv.FormatInt(w.userID, 10), w.email, "ngo-one", action, "return_case", objectID, "return counselling", detail} {
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_events (at, actor_id, actor, org, action, object_type, object_id, purpose, detail, prev_hash, hash)
-		VALUES (?, ?, ?, 'ngo-one', ?, 'return_case', ?, 'return counselling', ?, ?, ?)`, at, w.userID, w.email, action, objectID, detail, prev, hex.EncodeToString(h.Sum(nil)))
+	_, err := tx.Exec(ctx, `INSERT INTO audit_events (seq, at, actor_id, actor, org, action, object_type, object_id, purpose, detail, prev_hash, hash)
+		VALUES (?, ?, ?, ?, 'ngo-one', ?, 'return_case', ?, 'return counselling', ?, ?, ?)`, seq+1, at, w.userID, w.email, action, objectID, detail, prev, hex.EncodeToString(h.Sum(nil)))
 	return err
 }
 

@@ -1,6 +1,7 @@
 // Command kompas runs Kompas: the web server and API (serve), schema
 // migrations (migrate), account and token administration (user, token), the
-// audit chain check (audit verify) and its version.
+// audit log's key, checkpoints and verification (audit keygen, checkpoint,
+// verify) and its version.
 //
 // Every flag can also be set through an environment variable KOMPAS_<FLAG>
 // (dashes become underscores), e.g. KOMPAS_DB or KOMPAS_ADDR.
@@ -61,7 +62,7 @@ func init() {
 		{"user", "manage accounts: add, list, disable, enable, set-password", cmdUser},
 		{"token", "manage API tokens: create, revoke", cmdToken},
 		{"report", "write the GCM implementation review: --format html|md|pdf|docx --out FILE [--edition ID]", cmdReport},
-		{"audit", "check the audit log: verify", cmdAudit},
+		{"audit", "the audit log: verify [--checkpoint FILE --key FILE], keygen, checkpoint", cmdAudit},
 		{"import", "import data: iati FILE… (IATI 2.03 activity files)", cmdImport},
 		{"export", "export data: iati (the register as IATI 2.03 XML)", cmdExport},
 		{"version", "print the version", cmdVersion},
@@ -88,6 +89,9 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
+			// A command's --audit-key holds for that command only (tests run
+			// many commands in one process).
+			defer audit.Configure(nil)
 			err := c.run(ctx, args[1:], e)
 			switch {
 			case err == nil:
@@ -165,14 +169,36 @@ func parse(fs *flag.FlagSet, args []string, e *env) error {
 // dbFlags are the flags every database command takes.
 type dbFlags struct {
 	db, data string
+	auditKey string     // file of the private audit key, "" for none
+	key      *audit.Key // loaded by open
 }
 
 func (d *dbFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&d.db, "db", "", "database URL: sqlite:PATH or postgres://… (default sqlite:<data>/kompas.db)")
 	fs.StringVar(&d.data, "data", "data", "data folder for the embedded database and files")
+	fs.StringVar(&d.auditKey, "audit-key", "", "private key file that signs the audit events written (kompas audit keygen); keep it outside the database")
+}
+
+// loadKey reads --audit-key, if given, and makes Append sign with it (the
+// events a command writes must be signed like the server's, or audit
+// verify reports them as forged).
+func (d *dbFlags) loadKey() error {
+	if d.auditKey == "" || d.key != nil {
+		return nil
+	}
+	k, err := audit.LoadKey(d.auditKey)
+	if err != nil {
+		return err
+	}
+	d.key = k
+	audit.Configure(k)
+	return nil
 }
 
 func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
+	if err := d.loadKey(); err != nil {
+		return nil, err
+	}
 	u := d.db
 	if u == "" {
 		u = "sqlite:" + filepath.Join(d.data, "kompas.db")
@@ -189,7 +215,7 @@ func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
 }
 
 func cmdServe(ctx context.Context, args []string, e *env) error {
-	fs := flags("serve", "serve [--addr :8080] [--db URL] [--data DIR] [--demo]", e)
+	fs := flags("serve", "serve [--addr :8080] [--db URL] [--data DIR] [--demo] [--audit-key FILE] [--audit-checkpoints DIR]", e)
 	var d dbFlags
 	d.add(fs)
 	addr := fs.String("addr", ":8080", "address to listen on")
@@ -200,11 +226,15 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 	fs.Var(&iatiMax, "iati-max-size", "largest IATI file an upload may be, e.g. 1GiB")
 	iatiPublisher := fs.String("iati-publisher", "", "reporting-org reference of IATI exports (default XX-KOMPAS)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	auditDir := fs.String("audit-checkpoints", "", "folder to write every signed audit checkpoint to (checkpoint-<size>.txt and latest)")
 	if err := parse(fs, args, e); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	if *auditDir != "" && d.auditKey == "" {
+		return usageError{"--audit-checkpoints needs --audit-key: checkpoints are signed with it"}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -222,6 +252,14 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		return usageError{fmt.Sprintf("KOMPAS_DEMO_PASSWORD must be at least %d characters", auth.MinPasswordLength)}
 	}
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	// Before anything appends (the demo too), so every event is signed.
+	if err := d.loadKey(); err != nil {
+		return err
+	}
+	key := d.key
+	if key == nil {
+		log.Warn("no --audit-key: the audit log is not tamper-evident (whoever can write the database can cut, edit or add events unnoticed); create a key with kompas audit keygen")
+	}
 	db, err := d.open(ctx)
 	if err != nil {
 		return err
@@ -235,11 +273,37 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		}
 		log.Info("demo data loaded", "organisations", sum.Organisations, "accounts", sum.Accounts, "initiatives", sum.Initiatives)
 	}
-	srv, err := app.NewServer(ctx, db, log, app.Options{Secure: *secure, TrustedProxies: trusted, IATI: iati.Config{MaxBytes: iatiMax.n, Publisher: *iatiPublisher}})
+	opts := app.Options{Secure: *secure, TrustedProxies: trusted, IATI: iati.Config{MaxBytes: iatiMax.n, Publisher: *iatiPublisher}}
+	if key != nil {
+		opts.Checkpointer = &audit.Checkpointer{DB: db, Key: key, Dir: *auditDir, Log: log}
+		log.Info("audit log signed", "key", key.VerifierKey(), "checkpoints", *auditDir)
+	}
+	srv, err := app.NewServer(ctx, db, log, opts)
 	if err != nil {
 		return err
 	}
-	return srv.ListenAndServe(ctx, *addr, nil)
+	if opts.Checkpointer == nil {
+		return srv.ListenAndServe(ctx, *addr, nil)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		opts.Checkpointer.Run(runCtx)
+	}()
+	err = srv.ListenAndServe(ctx, *addr, nil)
+	stopRun()
+	<-ran
+	// A last checkpoint once nothing is served any more, covering the
+	// final events.
+	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if cp, cerr := opts.Checkpointer.Checkpoint(final); cerr != nil {
+		log.Error("final audit checkpoint failed", "err", cerr)
+	} else {
+		log.Info("final audit checkpoint", "size", cp.Size, "root", cp.Root.String())
+	}
+	return err
 }
 
 func cmdMigrate(ctx context.Context, args []string, e *env) error {
@@ -440,19 +504,72 @@ func cmdToken(ctx context.Context, args []string, e *env) error {
 // verifyFailed makes audit verify exit 1.
 type verifyFailed struct{ error }
 
+const auditUsage = "Usage: kompas audit verify [--db URL] [--checkpoint FILE --key FILE]\n" +
+	"       kompas audit keygen --out FILE [--name NAME]\n" +
+	"       kompas audit checkpoint --audit-key FILE [--audit-checkpoints DIR] [--db URL]"
+
 func cmdAudit(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(e.stderr, "Usage: kompas audit verify [--db URL] [--data DIR]")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(e.stderr, auditUsage)
+		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return usageError{"verify is needed"}
+		return usageError{"a subcommand is needed: verify, keygen or checkpoint"}
 	}
-	fs := flags("audit verify", "audit verify [--db URL] [--data DIR]", e)
+	switch args[0] {
+	case "verify":
+		return cmdAuditVerify(ctx, args[1:], e)
+	case "keygen":
+		return cmdAuditKeygen(args[1:], e)
+	case "checkpoint":
+		return cmdAuditCheckpoint(ctx, args[1:], e)
+	}
+	fmt.Fprintln(e.stderr, auditUsage)
+	return usageError{fmt.Sprintf("unknown subcommand %q (verify, keygen, checkpoint)", args[0])}
+}
+
+// cmdAuditVerify checks the chain, and with --key every signature and the
+// checkpoints the log holds, and with --checkpoint that the database still
+// holds every event that checkpoint covered, unchanged. It reads only.
+func cmdAuditVerify(ctx context.Context, args []string, e *env) error {
+	fs := flags("audit verify", "audit verify [--db URL] [--data DIR] [--checkpoint FILE --key FILE]", e)
 	var d dbFlags
 	d.add(fs)
-	if err := parse(fs, args[1:], e); err != nil {
+	cpFile := fs.String("checkpoint", "", "a signed checkpoint kept outside the database (the other checkpoints in its folder narrow down what changed)")
+	keyFile := fs.String("key", "", "the audit key: the verifier key (FILE.pub from keygen) or the private key (default: --audit-key)")
+	if err := parse(fs, args, e); err != nil {
 		return err
+	}
+	if *keyFile == "" {
+		*keyFile = d.auditKey
+	}
+	if *cpFile != "" && *keyFile == "" {
+		return usageError{"--checkpoint needs --key (the .pub verifier key is enough) to check the checkpoint's signature"}
+	}
+	var opts audit.CheckOptions
+	if *keyFile != "" {
+		v, err := audit.LoadVerifier(*keyFile)
+		if err != nil {
+			return err
+		}
+		opts.Verifier = v
+	}
+	if *cpFile != "" {
+		b, err := os.ReadFile(*cpFile)
+		if err != nil {
+			return err
+		}
+		if opts.Checkpoint, err = audit.ParseCheckpoint(b, opts.Verifier); err != nil {
+			return verifyFailed{fmt.Errorf("%s: %w", *cpFile, err)}
+		}
+		others, bad, err := audit.ReadCheckpoints(filepath.Dir(*cpFile), opts.Verifier)
+		if err != nil {
+			return err
+		}
+		for _, b := range bad {
+			fmt.Fprintln(e.stderr, "note: ignored checkpoint", b)
+		}
+		opts.Others = others
 	}
 	u := d.db
 	if u == "" {
@@ -463,12 +580,99 @@ func cmdAudit(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer db.Close()
-	n, err := audit.Verify(ctx, db)
+	r, err := audit.Check(ctx, db, opts)
 	if err != nil {
-		return verifyFailed{fmt.Errorf("%w (after %d good events)", err, n)}
+		return err
 	}
-	fmt.Fprintf(e.stdout, "audit chain intact: %d events\n", n)
+	if err := r.Err(); err != nil {
+		return verifyFailed{fmt.Errorf("%w\n(%d events checked, after %d good events)", err, r.Events, r.Intact)}
+	}
+	fmt.Fprintf(e.stdout, "audit chain intact: %d events\n", r.Events)
+	if opts.Verifier == nil {
+		fmt.Fprintln(e.stderr, "signatures and checkpoints not checked: give --key FILE.pub (and --checkpoint FILE)")
+	} else if r.Signed == 0 {
+		fmt.Fprintf(e.stdout, "signatures: none of the %d events is signed by %s\n", r.Events, opts.Verifier.Name())
+	} else {
+		fmt.Fprintf(e.stdout, "signatures: %d events signed by %s, every event from seq %d on\n", r.Signed, opts.Verifier.Name(), r.FirstSigned)
+	}
+	if r.Checkpoint != nil {
+		fmt.Fprintf(e.stdout, "%d events, consistent with checkpoint of size %d\n", r.Events, r.Checkpoint.Size)
+	}
 	return nil
+}
+
+// cmdAuditKeygen writes a new audit key: FILE (private, 0600) and
+// FILE.pub (the verifier key for witnesses). It never overwrites.
+func cmdAuditKeygen(args []string, e *env) error {
+	fs := flags("audit keygen", "audit keygen --out FILE [--name NAME]", e)
+	out := fs.String("out", "", "file for the private key; the verifier key goes to FILE.pub")
+	name := fs.String("name", "kompas-audit", "the key's name, part of every checkpoint (no spaces or +)")
+	if err := parse(fs, args, e); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"--out is required"}
+	}
+	private, public, err := audit.GenerateKey(*name)
+	if err != nil {
+		return usageError{"--name: " + err.Error()}
+	}
+	for _, f := range []string{*out, *out + ".pub"} {
+		if _, err := os.Lstat(f); err == nil {
+			return fmt.Errorf("%s exists; refusing to overwrite a key", f)
+		}
+	}
+	if err := writeNew(*out, private+"\n", 0o600); err != nil {
+		return err
+	}
+	if err := writeNew(*out+".pub", public+"\n", 0o644); err != nil {
+		os.Remove(*out)
+		return err
+	}
+	fmt.Fprintf(e.stdout, "private key: %s (serve --audit-key; keep it secret and outside the database)\nverifier key: %s.pub\n%s\n", *out, *out, public)
+	return nil
+}
+
+// writeNew creates path with mode, failing if it exists.
+func writeNew(path, data string, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// cmdAuditCheckpoint signs a checkpoint now (if the log grew since the
+// latest) and prints it, for operators and scripts.
+func cmdAuditCheckpoint(ctx context.Context, args []string, e *env) error {
+	fs := flags("audit checkpoint", "audit checkpoint --audit-key FILE [--audit-checkpoints DIR] [--db URL] [--data DIR]", e)
+	var d dbFlags
+	d.add(fs)
+	dir := fs.String("audit-checkpoints", "", "folder to write the checkpoint to (checkpoint-<size>.txt and latest)")
+	if err := parse(fs, args, e); err != nil {
+		return err
+	}
+	if d.auditKey == "" {
+		return usageError{"--audit-key is required"}
+	}
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cp, err := (&audit.Checkpointer{DB: db, Key: d.key, Dir: *dir}).Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(cp.Note)
+	return err
 }
 
 func cmdVersion(_ context.Context, _ []string, e *env) error {

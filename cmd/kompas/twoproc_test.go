@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"kompas/internal/app"
 	"kompas/internal/demo"
+	"kompas/internal/platform/audit"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
 )
@@ -67,9 +69,9 @@ type node struct {
 	base string
 }
 
-func startNode(t *testing.T, dbURL string) *node {
+func startNode(t *testing.T, dbURL string, args ...string) *node {
 	t.Helper()
-	n := spawnNode(t, childEnv(), "serve", "--db", dbURL, "--addr", "127.0.0.1:0")
+	n := spawnNode(t, childEnv(), append([]string{"serve", "--db", dbURL, "--addr", "127.0.0.1:0"}, args...)...)
 	n.base = "http://" + readyAddr(t, n.log.String, n.done)
 	return n
 }
@@ -153,8 +155,10 @@ func waitReady(t *testing.T, base string) {
 }
 
 // TestTwoServeProcessesOneChain is the proof the issue asks for: two
-// `kompas serve` processes writing to one PostgreSQL at once still leave one
-// valid audit chain, and `kompas audit verify` finds a tampered event.
+// `kompas serve` processes with one audit key writing to one PostgreSQL at
+// once still leave one valid, signed log that verifies against the
+// checkpoints each node signed, and `kompas audit verify` finds a tampered
+// event.
 func TestTwoServeProcessesOneChain(t *testing.T) {
 	if os.Getenv(storetest.PostgresEnv) == "" {
 		t.Skipf("two-process test skipped: it needs PostgreSQL; set %s=postgres://user@127.0.0.1:5432/db?sslmode=disable to run it", storetest.PostgresEnv)
@@ -168,13 +172,25 @@ func TestTwoServeProcessesOneChain(t *testing.T) {
 	if o := kompasExec(t, "migrate", "--db", u); o.code != 0 || !strings.Contains(o.stdout, "applied audit/") {
 		t.Fatalf("migrate: %s", o)
 	}
+	dir := t.TempDir()
+	key := filepath.Join(dir, "audit.key")
+	if o := kompasExec(t, "audit", "keygen", "--out", key); o.code != 0 {
+		t.Fatalf("keygen: %s", o)
+	}
+	k, err := audit.LoadKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := demo.Load(ctx, db, password); err != nil {
+	audit.Configure(k) // the demo's events are signed too
+	_, err = demo.Load(ctx, db, password)
+	audit.Configure(nil)
+	if err != nil {
 		t.Fatalf("demo: %v", err)
 	}
 	count := func(q string, args ...any) int {
@@ -188,7 +204,9 @@ func TestTwoServeProcessesOneChain(t *testing.T) {
 	eventsBefore := count(`SELECT COUNT(*) FROM audit_events`)
 	initiativesBefore := count(`SELECT COUNT(*) FROM initiatives`)
 
-	nodes := []*node{startNode(t, u), startNode(t, u)}
+	// One key, a checkpoint folder each.
+	cpDirs := []string{filepath.Join(dir, "node0"), filepath.Join(dir, "node1")}
+	nodes := []*node{startNode(t, u, "--audit-key", key, "--audit-checkpoints", cpDirs[0]), startNode(t, u, "--audit-key", key, "--audit-checkpoints", cpDirs[1])}
 	if nodes[0].base == nodes[1].base {
 		t.Fatalf("both nodes on %s", nodes[0].base)
 	}
@@ -196,6 +214,29 @@ func TestTwoServeProcessesOneChain(t *testing.T) {
 	for i, n := range nodes {
 		waitReady(t, n.base)
 		tokens[i] = login(t, n.base, "policy@mfa.example", password)
+	}
+	privacy := login(t, nodes[0].base, "privacy@mfa.example", password)
+	// signNow asks node i for a checkpoint now, as a witness would.
+	var witnessed []string
+	signNow := func(i int) {
+		req, _ := http.NewRequest("POST", nodes[i].base+"/api/v1/audit/checkpoint", nil)
+		req.Header.Set("Authorization", "Bearer "+privacy)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("node %d: POST checkpoint: %d %s", i, res.StatusCode, b)
+			return
+		}
+		file := filepath.Join(dir, fmt.Sprintf("witness-%d.txt", len(witnessed)))
+		if err := os.WriteFile(file, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		witnessed = append(witnessed, file)
 	}
 
 	var wg sync.WaitGroup
@@ -224,11 +265,18 @@ func TestTwoServeProcessesOneChain(t *testing.T) {
 			})
 		}
 	}
+	// Checkpoints asked of both nodes while the writes run.
+	for round := range 3 {
+		time.Sleep(100 * time.Millisecond)
+		signNow(round % 2)
+	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
+	signNow(0)
+	signNow(1)
 	for _, n := range nodes {
 		n.stop(t)
 	}
@@ -260,6 +308,31 @@ func TestTwoServeProcessesOneChain(t *testing.T) {
 	if n, _ := strconv.Atoi(m[1]); n != total || n < writes {
 		t.Errorf("verified %d events; the table holds %d, the writes were %d", n, total, writes)
 	}
+	// Every checkpoint either node signed (asked for, and each node's last
+	// one on shutdown) holds, and every event is signed.
+	checkpoints := append([]string{filepath.Join(cpDirs[0], "latest"), filepath.Join(cpDirs[1], "latest")}, witnessed...)
+	sizes := map[string]bool{}
+	for _, file := range checkpoints {
+		o := kompasExec(t, "audit", "verify", "--db", u, "--checkpoint", file, "--key", key+".pub")
+		if o.code != 0 {
+			t.Errorf("verify against %s: %s", file, o)
+			continue
+		}
+		m := regexp.MustCompile(`consistent with checkpoint of size (\d+)`).FindStringSubmatch(o.stdout)
+		if m == nil || !strings.Contains(o.stdout, fmt.Sprintf("signatures: %d events signed", total)) {
+			t.Errorf("verify against %s printed:\n%s", file, o.stdout)
+			continue
+		}
+		sizes[m[1]] = true
+	}
+	if len(sizes) < 3 {
+		t.Errorf("only %d distinct checkpoint sizes among %d checkpoints", len(sizes), len(checkpoints))
+	}
+	for i, n := range nodes {
+		if !strings.Contains(n.log.String(), `"msg":"final audit checkpoint"`) {
+			t.Errorf("node %d did not sign a final checkpoint:\n%s", i, n.log.String())
+		}
+	}
 
 	// Tamper with one event in the middle of the concurrent stretch.
 	var id int64
@@ -279,6 +352,11 @@ func TestTwoServeProcessesOneChain(t *testing.T) {
 	}
 	if want := fmt.Sprintf("event %d:", id); !strings.Contains(bad.stderr, want) {
 		t.Errorf("audit verify does not name event %d:\n%s", id, bad)
+	}
+	// Against a checkpoint: its signature and the tree name it too.
+	bad = kompasExec(t, "audit", "verify", "--db", u, "--checkpoint", filepath.Join(cpDirs[1], "latest"), "--key", key+".pub")
+	if want := fmt.Sprintf("event %d (seq", id); bad.code != 1 || !strings.Contains(bad.stderr, want) || !strings.Contains(bad.stderr, "do not hash to the root of the checkpoint") {
+		t.Errorf("audit verify --checkpoint after tampering does not name event %d:\n%s", id, bad)
 	}
 }
 

@@ -44,6 +44,10 @@ type Options struct {
 	// Refusals audits refused requests for personal data; nil means one
 	// with the default rate limit. Its DB is set here when empty.
 	Refusals *refusals.Recorder
+	// Checkpointer signs the audit log's checkpoints (nil: no audit key,
+	// the log is not tamper-evident). The caller runs it and configures
+	// the same key for audit.Append.
+	Checkpointer *audit.Checkpointer
 }
 
 // NewServer builds the web server with every module registered. It reads
@@ -69,7 +73,7 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 	srv.OnRefusal = rec.Record
 	auth.Register(srv, &auth.Service{DB: db})
 	gcmweb.Register(srv, cat)
-	auditweb.Register(srv, db, rec)
+	auditweb.Register(srv, db, rec, opts.Checkpointer)
 	programmes.NewHandlers(srv, reg)
 	returns.NewHandlers(srv, &returns.Service{DB: db})
 	iati.NewHandlers(srv, reg, opts.IATI)

@@ -71,6 +71,17 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if len(documented) < 15 {
 		t.Errorf("only %d operations documented", len(documented))
 	}
+	// The audit log's operations, the checkpoint as a signed note in text.
+	for _, op := range []string{"GET /api/v1/audit/events", "GET /api/v1/audit/verify", "GET /api/v1/audit/checkpoint",
+		"POST /api/v1/audit/checkpoint", "GET /api/v1/audit/events/{id}/proof"} {
+		if !documented[op] {
+			t.Errorf("%s is not documented", op)
+		}
+	}
+	content := doc.Paths["/api/v1/audit/checkpoint"]["get"]["responses"].(map[string]any)["200"].(map[string]any)["content"].(map[string]any)
+	if _, ok := content["text/plain"]; !ok {
+		t.Errorf("GET /api/v1/audit/checkpoint is not documented as text/plain: %v", content)
+	}
 }
 
 // TestLogoutRevokesAPIToken: logging out with a long-lived API token revokes

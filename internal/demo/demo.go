@@ -16,7 +16,6 @@ import (
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/programmes"
-	"kompas/internal/returns"
 )
 
 //go:embed data/*.json
@@ -189,7 +188,7 @@ func load(ctx context.Context, db *store.DB, password string) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("demo: %w", err)
 	}
-	if sum.ReturnCases, err = returns.LoadDemo(ctx, db); err != nil {
+	if sum.ReturnCases, err = loadReturns(ctx, db); err != nil {
 		return sum, fmt.Errorf("demo: return cases: %w", err)
 	}
 	return sum, nil

@@ -7,6 +7,7 @@ import (
 	"kompas/internal/app"
 	"kompas/internal/demo"
 	"kompas/internal/gcm"
+	"kompas/internal/platform/audit"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
 	"kompas/internal/programmes"
@@ -24,8 +25,23 @@ func TestLoadIsIdempotentAndHoldsTheSeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if first.Initiatives < 30 || first.Accounts != len(demo.Accounts) || first.Organisations == 0 {
+		if first.Initiatives < 30 || first.Accounts != len(demo.Accounts) || first.Organisations == 0 || first.ReturnCases != demo.ReturnCases {
 			t.Errorf("first load: %+v", first)
+		}
+		// The return cases came through the service: every write is in
+		// the audit chain, made by a demo account, none by "system".
+		if _, err := audit.Verify(ctx, db); err != nil {
+			t.Errorf("audit chain: %v", err)
+		}
+		var byDemo, bySystem int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM audit_events WHERE object_type = 'return_case' AND actor LIKE '%.example'`).Scan(&byDemo); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM audit_events WHERE object_type = 'return_case' AND actor = 'system'`).Scan(&bySystem); err != nil {
+			t.Fatal(err)
+		}
+		if byDemo < 5*demo.ReturnCases || bySystem != 0 {
+			t.Errorf("return case events: %d by demo accounts, %d by the system", byDemo, bySystem)
 		}
 		second, err := demo.Load(ctx, db, "demo-password-123")
 		if err != nil {

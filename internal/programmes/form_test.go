@@ -118,3 +118,60 @@ func TestEditFormRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestAddAnotherRow: the form's "Add another" buttons work without
+// JavaScript. Each posts the form, which comes back with what was typed and
+// one more empty row of its list, saving nothing; Enter in a field still
+// saves, because the form's first submit button is Save.
+func TestAddAnotherRow(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		c := e.Browser(policy)
+		page := send(t, c, "GET", e.URL+"/initiatives/new", nil)
+		if page.Status != http.StatusOK {
+			t.Fatalf("new form: %d", page.Status)
+		}
+		if i, j := strings.Index(page.Body, `<button type="submit" hidden`), strings.Index(page.Body, `name="add"`); i < 0 || j < i {
+			t.Errorf("the first submit button of the form is not the hidden Save (at %d; the first Add another at %d)", i, j)
+		}
+		for _, tc := range []struct {
+			list, input, anchor string
+		}{
+			{"results", "result_indicator", "#f-results-4"},
+			{"sources", "source_title", "#f-sources-4"},
+			{"partners", "partner_org", "#f-partners-4-org"},
+		} {
+			t.Run(tc.list, func(t *testing.T) {
+				_, form := submitted(t, page.Body)
+				if n := len(form[tc.input]); n != 2 {
+					t.Fatalf("the new form has %d rows of %s, want 2", n, tc.list)
+				}
+				if !strings.Contains(page.Body, `formaction="/initiatives#`+strings.TrimPrefix(strings.Replace(tc.anchor, "4", "3", 1), "#")+`"`) {
+					t.Errorf("the %s button does not lead to the new row", tc.list)
+				}
+				form.Set("title", "Typed before adding a row")
+				form[tc.input][0] = "iom"
+				form.Set("add", tc.list)
+				before := counts(e)
+				res := send(t, c, "POST", e.URL+"/initiatives", form)
+				if res.Status != http.StatusOK {
+					t.Fatalf("add a row of %s: %d %.300s", tc.list, res.Status, res.Body)
+				}
+				sameCounts(t, e, before)
+				_, again := submitted(t, res.Body)
+				if n := len(again[tc.input]); n != 3 {
+					t.Errorf("after Add another, %d rows of %s, want 3", n, tc.list)
+				}
+				if again.Get("title") != "Typed before adding a row" || again[tc.input][0] != "iom" {
+					t.Errorf("what was typed is lost: title %q, first row %q", again.Get("title"), again[tc.input][0])
+				}
+				if strings.Contains(res.Body, `class="error-summary"`) {
+					t.Error("adding a row showed errors")
+				}
+				if !strings.Contains(res.Body, `formaction="/initiatives`+tc.anchor+`"`) {
+					t.Errorf("the next Add another does not lead to row 4 (%s)", tc.anchor)
+				}
+			})
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -89,8 +90,61 @@ type formData struct {
 	Objectives []gcm.Objective
 	Principles []gcm.Principle
 	Pillars    []gcm.Pillar
-	PartnerRow []int
-	Conflict   string
+	// The rows of the repeated fields (0 first), each list's filled rows
+	// and a few empty ones.
+	Partners, Results, Sources []int
+	Conflict                   string
+}
+
+// The repeated fields of the form: each list's inputs, one value per row in
+// each (so a row's fields share an index), with the list's name in errors.
+var (
+	partnerFields = []string{"partner_org", "partner_role"}
+	resultFields  = []string{"result_indicator", "result_value", "result_unit", "result_date", "result_source"}
+	sourceFields  = []string{"source_title", "source_url"}
+	repeated      = map[string][]string{"partners": partnerFields, "results": resultFields, "sources": sourceFields}
+)
+
+// emptyRows is how many empty rows each list offers; "Add another" adds one.
+const emptyRows = 2
+
+// formNames are the labels of the initiative form's fields and the ids of
+// their inputs, for the error summary.
+var formNames = web.FieldNames{
+	"title":               {Label: "Title", ID: "f-title"},
+	"summary":             {Label: "Summary", ID: "f-summary"},
+	"kind":                {Label: "Kind of initiative", ID: "f-kind"},
+	"status":              {Label: "Status", ID: "f-status"},
+	"lead":                {Label: "Lead ministry or agency", ID: "f-lead"},
+	"start":               {Label: "Start", ID: "f-start"},
+	"end":                 {Label: "End", ID: "f-end"},
+	"countries":           {Label: "Countries", ID: "f-countries"},
+	"countries[]":         {Label: "Country %d", ID: "f-countries"},
+	"regions":             {Label: "Regions", ID: "f-regions"},
+	"regions[]":           {Label: "Region %d", ID: "f-regions"},
+	"objectives":          {Label: "GCM objectives", ID: "f-objectives"},
+	"principles":          {Label: "Guiding principles", ID: "f-principles"},
+	"pillars":             {Label: "Pillars of the national framework", ID: "f-pillars"},
+	"partners":            {Label: "Partners", ID: "f-partners"},
+	"partners[]":          {Label: "Partner %d", ID: "f-partners-%d-org"},
+	"partners[].org":      {Label: "Partner %d: organisation", ID: "f-partners-%d-org"},
+	"partners[].role":     {Label: "Partner %d: role", ID: "f-partners-%d-role"},
+	"budget":              {Label: "Budget", ID: "f-budget-amount"},
+	"budget.amount":       {Label: "Budget: amount", ID: "f-budget-amount"},
+	"budget.currency":     {Label: "Budget: currency", ID: "f-budget-currency"},
+	"results":             {Label: "Results", ID: "f-results"},
+	"results[]":           {Label: "Result %d", ID: "f-results-%d-indicator"},
+	"results[].indicator": {Label: "Result %d: indicator", ID: "f-results-%d-indicator"},
+	"results[].value":     {Label: "Result %d: value", ID: "f-results-%d-value"},
+	"results[].unit":      {Label: "Result %d: unit", ID: "f-results-%d-unit"},
+	"results[].date":      {Label: "Result %d: date", ID: "f-results-%d-date"},
+	"results[].source":    {Label: "Result %d: source", ID: "f-results-%d-source"},
+	"sources":             {Label: "Sources", ID: "f-sources"},
+	"sources[]":           {Label: "Source %d", ID: "f-sources-%d-title"},
+	"sources[].title":     {Label: "Source %d: title", ID: "f-sources-%d-title"},
+	"sources[].url":       {Label: "Source %d: web address", ID: "f-sources-%d-url"},
+	"report_section":      {Label: "Section of the review", ID: "f-report_section"},
+	"version":             {Label: "Version", ID: "f-version"},
 }
 
 func options(codes []string) []option {
@@ -101,7 +155,9 @@ func options(codes []string) []option {
 	return out
 }
 
-func (h *Handlers) formData(r *http.Request, form *web.Form) (*formData, error) {
+// formData is what the form page needs; adding names the list that gets
+// one more row ("" for none).
+func (h *Handlers) formData(r *http.Request, form *web.Form, adding string) (*formData, error) {
 	fw, err := h.Reg.defaultFramework()
 	if err != nil {
 		return nil, err
@@ -110,15 +166,29 @@ func (h *Handlers) formData(r *http.Request, form *web.Form) (*formData, error) 
 	if err != nil {
 		return nil, err
 	}
+	form.Names = formNames
 	d := &formData{Form: form, Kinds: options(Kinds), Statuses: options(Statuses), Roles: options(PartnerRoles),
 		Objectives: gcm.Objectives(), Principles: gcm.Principles(), Pillars: fw.Pillars}
 	for _, o := range orgs {
 		d.Orgs = append(d.Orgs, option{o.Slug, o.Name})
 	}
-	n := len(form.Values["partner_org"]) + 3
-	for i := 0; i < n; i++ {
-		d.PartnerRow = append(d.PartnerRow, i)
+	rows := func(list string) []int {
+		n := 0
+		for _, name := range repeated[list] {
+			n = max(n, len(form.Values[name]))
+		}
+		if list == adding {
+			n++
+		} else {
+			n += emptyRows
+		}
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
 	}
+	d.Partners, d.Results, d.Sources = rows("partners"), rows("results"), rows("sources")
 	return d, nil
 }
 
@@ -153,21 +223,67 @@ func valuesOf(it *Initiative) url.Values {
 		v.Set("budget_amount", string(it.Budget.Amount))
 		v.Set("budget_currency", it.Budget.Currency)
 	}
-	var lines []string
 	for _, res := range it.Results {
-		lines = append(lines, joinFields(res.Indicator, string(res.Value), res.Unit, res.Date, res.Source))
+		for name, val := range map[string]string{"result_indicator": res.Indicator, "result_value": string(res.Value), "result_unit": res.Unit,
+			"result_date": res.Date, "result_source": res.Source} {
+			v.Add(name, val)
+		}
 	}
-	v.Set("results", strings.Join(lines, "\n"))
-	lines = nil
 	for _, s := range it.Sources {
-		lines = append(lines, joinFields(s.Title, s.URL))
+		v.Add("source_title", s.Title)
+		v.Add("source_url", s.URL)
 	}
-	v.Set("sources", strings.Join(lines, "\n"))
 	return v
 }
 
-// inputOf reads the form into an Input; lines that cannot be split are
-// field errors of their own.
+// filledRows returns the indices of the rows of a repeated field with
+// anything typed in them.
+func filledRows(v url.Values, fields []string) []int {
+	n := 0
+	for _, name := range fields {
+		n = max(n, len(v[name]))
+	}
+	var out []int
+	for i := 0; i < n; i++ {
+		for _, name := range fields {
+			if i < len(v[name]) && strings.TrimSpace(v[name][i]) != "" {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// compact drops the empty rows of the repeated fields, so that row k of
+// the form is item k of the input and an error about results[k] is shown
+// at row k.
+func compact(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vals := range v {
+		out[k] = vals
+	}
+	for _, fields := range repeated {
+		rows := filledRows(v, fields)
+		for _, name := range fields {
+			vals := make([]string, len(rows))
+			for j, i := range rows {
+				if i < len(v[name]) {
+					vals[j] = v[name][i]
+				}
+			}
+			if len(vals) == 0 {
+				delete(out, name)
+			} else {
+				out[name] = vals
+			}
+		}
+	}
+	return out
+}
+
+// inputOf reads the form into an Input. Rows of the repeated fields left
+// empty are skipped.
 func inputOf(v url.Values) (Input, []web.FieldError) {
 	var errs []web.FieldError
 	in := Input{Title: v.Get("title"), Summary: v.Get("summary"), Kind: v.Get("kind"), Status: v.Get("status"), Lead: v.Get("lead"),
@@ -188,16 +304,9 @@ func inputOf(v url.Values) (Input, []web.FieldError) {
 			*pair.dst = append(*pair.dst, n)
 		}
 	}
-	orgs, roles := v["partner_org"], v["partner_role"]
-	for i, org := range orgs {
-		role := ""
-		if i < len(roles) {
-			role = roles[i]
-		}
-		if org == "" && role == "" {
-			continue
-		}
-		in.Partners = append(in.Partners, Partner{Org: org, Role: role})
+	at := func(name string, i int) string { return (&web.Form{Values: v}).At(name, i) }
+	for _, i := range filledRows(v, partnerFields) {
+		in.Partners = append(in.Partners, Partner{Org: at("partner_org", i), Role: at("partner_role", i)})
 	}
 	if a, c := strings.TrimSpace(v.Get("budget_amount")), strings.TrimSpace(v.Get("budget_currency")); a != "" {
 		if c == "" {
@@ -205,72 +314,14 @@ func inputOf(v url.Values) (Input, []web.FieldError) {
 		}
 		in.Budget = &Money{Amount: json.Number(strings.ReplaceAll(a, ",", "")), Currency: c}
 	}
-	for i, line := range nonEmptyLines(v.Get("results")) {
-		parts := splitFields(line)
-		if len(parts) < 2 || len(parts) > 5 {
-			errs = append(errs, web.FieldError{Field: fmt.Sprintf("results[%d]", i), Message: "write each result as: indicator | value | unit | date | source"})
-			continue
-		}
-		for len(parts) < 5 {
-			parts = append(parts, "")
-		}
-		in.Results = append(in.Results, Result{Indicator: parts[0], Value: Value(strings.TrimSpace(parts[1])), Unit: parts[2], Date: strings.TrimSpace(parts[3]), Source: parts[4]})
+	for _, i := range filledRows(v, resultFields) {
+		in.Results = append(in.Results, Result{Indicator: at("result_indicator", i), Value: Value(strings.TrimSpace(at("result_value", i))),
+			Unit: at("result_unit", i), Date: strings.TrimSpace(at("result_date", i)), Source: at("result_source", i)})
 	}
-	for i, line := range nonEmptyLines(v.Get("sources")) {
-		parts := splitFields(line)
-		if strings.TrimSpace(parts[0]) == "" || len(parts) > 2 {
-			errs = append(errs, web.FieldError{Field: fmt.Sprintf("sources[%d]", i), Message: "write each source as: title | address"})
-			continue
-		}
-		u := ""
-		if len(parts) == 2 {
-			u = strings.TrimSpace(parts[1])
-		}
-		in.Sources = append(in.Sources, Source{Title: parts[0], URL: u})
+	for _, i := range filledRows(v, sourceFields) {
+		in.Sources = append(in.Sources, Source{Title: at("source_title", i), URL: strings.TrimSpace(at("source_url", i))})
 	}
 	return in, errs
-}
-
-// fieldEscaper writes a field of the results and sources boxes so that a
-// "|" inside it is not taken for the separator.
-var fieldEscaper = strings.NewReplacer(`\`, `\\`, `|`, `\|`)
-
-func joinFields(fields ...string) string {
-	for i, f := range fields {
-		fields[i] = fieldEscaper.Replace(f)
-	}
-	return strings.Join(fields, " | ")
-}
-
-// splitFields splits a line of the results or sources box at each "|" that
-// is not written as "\|" ("\\" is a backslash; any other backslash is
-// itself).
-func splitFields(line string) []string {
-	var parts []string
-	var b strings.Builder
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; {
-		case c == '\\' && i+1 < len(line) && (line[i+1] == '|' || line[i+1] == '\\'):
-			b.WriteByte(line[i+1])
-			i++
-		case c == '|':
-			parts = append(parts, b.String())
-			b.Reset()
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return append(parts, b.String())
-}
-
-func nonEmptyLines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 type listData struct {
@@ -341,7 +392,7 @@ func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.formData(r, &web.Form{Values: url.Values{"status": {"active"}, "budget_currency": {"EUR"}}})
+	d, err := h.formData(r, &web.Form{Values: url.Values{"status": {"active"}, "budget_currency": {"EUR"}}}, "")
 	if err != nil {
 		return err
 	}
@@ -349,8 +400,14 @@ func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
 	return h.tmpl.Render(w, r, http.StatusOK, "form.html", d.Heading, d)
 }
 
-func (h *Handlers) renderForm(w http.ResponseWriter, r *http.Request, status int, form *web.Form, id int64, conflict string) error {
-	d, err := h.formData(r, form)
+// renderForm shows the form again: after an error (with the empty rows
+// dropped, so each error sits at its row), or with one more row of the
+// list adding names.
+func (h *Handlers) renderForm(w http.ResponseWriter, r *http.Request, status int, form *web.Form, id int64, conflict, adding string) error {
+	if adding == "" {
+		form.Values = compact(form.Values)
+	}
+	d, err := h.formData(r, form, adding)
 	if err != nil {
 		return err
 	}
@@ -363,6 +420,34 @@ func (h *Handlers) renderForm(w http.ResponseWriter, r *http.Request, status int
 	return h.tmpl.Render(w, r, status, "form.html", d.Heading, d)
 }
 
+// chosenFromList matches the paths of the form's fields that are chosen from
+// a list (selects).
+var chosenFromList = regexp.MustCompile(`^(kind|status|partners\[\d+\]\.role)$`)
+
+// forThePage rewrites the API's messages that list codes for a field the
+// page offers as a list ("must be one of policy_measure, law, …") into
+// what the person can do about it; the API keeps its message.
+func forThePage(fields []web.FieldError) []web.FieldError {
+	out := make([]web.FieldError, len(fields))
+	for i, f := range fields {
+		if chosenFromList.MatchString(f.Field) && strings.HasPrefix(f.Message, "must be one of ") {
+			f.Message = "choose one from the list"
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// addingRow names the list whose "Add another" button sent the form, or
+// "": such a post only shows the form again with one more row, and saves
+// nothing.
+func addingRow(v url.Values) string {
+	if list := v.Get("add"); repeated[list] != nil {
+		return list
+	}
+	return ""
+}
+
 func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 	p, err := auth.RequireRule(r.Context(), ruleCreate)
 	if err != nil {
@@ -372,16 +457,19 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
+	if list := addingRow(r.PostForm); list != "" {
+		return h.renderForm(w, r, http.StatusOK, form, 0, "", list)
+	}
 	in, errs := inputOf(r.PostForm)
 	if len(errs) > 0 {
 		form.Errors = errs
-		return h.renderForm(w, r, http.StatusUnprocessableEntity, form, 0, "")
+		return h.renderForm(w, r, http.StatusUnprocessableEntity, form, 0, "", "")
 	}
 	it, err := h.Reg.Create(r.Context(), p, in)
 	if err != nil {
 		if e := web.AsError(err); e.Status == http.StatusUnprocessableEntity {
-			form.Errors = e.Fields
-			return h.renderForm(w, r, e.Status, form, 0, "")
+			form.Errors = forThePage(e.Fields)
+			return h.renderForm(w, r, e.Status, form, 0, "", "")
 		}
 		return err
 	}
@@ -433,7 +521,7 @@ func (h *Handlers) editPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.renderForm(w, r, http.StatusOK, &web.Form{Values: valuesOf(it)}, it.ID, "")
+	return h.renderForm(w, r, http.StatusOK, &web.Form{Values: valuesOf(it)}, it.ID, "", "")
 }
 
 func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
@@ -445,18 +533,21 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
+	if list := addingRow(r.PostForm); list != "" {
+		return h.renderForm(w, r, http.StatusOK, form, it.ID, "", list)
+	}
 	in, errs := inputOf(r.PostForm)
 	if len(errs) > 0 {
 		form.Errors = errs
-		return h.renderForm(w, r, http.StatusUnprocessableEntity, form, it.ID, "")
+		return h.renderForm(w, r, http.StatusUnprocessableEntity, form, it.ID, "", "")
 	}
 	_, err = h.Reg.Update(r.Context(), p, it.ID, in)
 	if err != nil {
 		e := web.AsError(err)
 		switch e.Status {
 		case http.StatusUnprocessableEntity:
-			form.Errors = e.Fields
-			return h.renderForm(w, r, e.Status, form, it.ID, "")
+			form.Errors = forThePage(e.Fields)
+			return h.renderForm(w, r, e.Status, form, it.ID, "", "")
 		case http.StatusConflict:
 			// Keep what the user typed; let them save over the newer
 			// version knowingly.
@@ -468,7 +559,7 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 			form.Errors = []web.FieldError{{Field: "version", Message: "someone else changed this initiative while you were editing"}}
 			msg := fmt.Sprintf("Someone else changed this initiative on %s (now version %d). Your changes are below and have not been saved. Compare with the current version, then save again to replace it.",
 				cur.UpdatedAt.UTC().Format("2 Jan 2006 15:04 MST"), cur.Version)
-			return h.renderForm(w, r, http.StatusConflict, form, it.ID, msg)
+			return h.renderForm(w, r, http.StatusConflict, form, it.ID, msg, "")
 		}
 		return err
 	}

@@ -171,24 +171,40 @@ func inputNormalised(t *testing.T, e *apptest.Env) {
 	}
 }
 
+var summaryItemRE = regexp.MustCompile(`<li><a href="[^"]*">([^<]*)</a></li>`)
+
+// notALabel reports whether an error summary's item ("Partner 2: role: must
+// be one of …") names its field the way a developer would: by its path
+// ("partners[1].role", "budget.amount") or an input's name ("budget_amount").
+// A label starts with a capital and its first part has no "_", "." or [n].
+func notALabel(item string) bool {
+	first, _, _ := strings.Cut(item, ": ")
+	return first == "" || strings.ToUpper(first[:1]) != first[:1] || strings.ContainsAny(first, "_.[]")
+}
+
 // formBadInput posts the HTML form with one bad field at a time: the
-// page comes back with status 422, an error summary linking to the field,
-// the message at the field, and everything the user typed.
+// page comes back with status 422, an error summary that names the field
+// by its label (never its path) and links to its input, the message at the
+// field, and everything the user typed.
 func formBadInput(t *testing.T, e *apptest.Env) {
 	cases := []struct {
 		name, field, value string
+		label              string // how the summary names the field
 		anchor             string // the error summary's link
 		message            string
 	}{
-		{"bad country", "countries", "NE, XX", "#f-countries", "is not an ISO 3166-1 alpha-2 country code"},
-		{"title too long", "title", strings.Repeat("T", 201), "#f-title", "must be at most 200 characters"},
-		{"end before start", "end", "2020", "#f-end", "must not be before the start"},
-		{"bad budget", "budget_amount", "12.345", "#f-budget", "must have at most two decimals"},
-		{"bad currency", "budget_currency", "EURO", "#f-budget", "is not an ISO 4217 currency code"},
-		{"result without value", "results", "Migrants counselled", "#f-results", "write each result as"},
-		{"bad source", "sources", "Report | javascript:alert(1)", "#f-sources", "must be an http or https address"},
-		{"unknown partner", "partner_org", "no-such-org", "#f-partners", "no organisation"},
-		{"empty list entries are skipped", "regions", "Sahel;;", "", ""}, // accepted: no error page
+		{"bad country", "countries", "NE, XX", "Country 2", "#f-countries", "is not an ISO 3166-1 alpha-2 country code"},
+		{"no kind", "kind", "", "Kind of initiative", "#f-kind", "choose one from the list"},
+		{"title too long", "title", strings.Repeat("T", 201), "Title", "#f-title", "must be at most 200 characters"},
+		{"end before start", "end", "2020", "End", "#f-end", "must not be before the start"},
+		{"bad budget", "budget_amount", "12.345", "Budget: amount", "#f-budget-amount", "must have at most two decimals"},
+		{"bad currency", "budget_currency", "EURO", "Budget: currency", "#f-budget-currency", "is not an ISO 4217 currency code"},
+		{"result without value", "result_value", "", "Result 1: value", "#f-results-1-value", "is required"},
+		{"bad result date", "result_date", "June", "Result 1: date", "#f-results-1-date", "must be a date"},
+		{"bad source", "source_url", "javascript:alert(1)", "Source 1: web address", "#f-sources-1-url", "must be an http or https address"},
+		{"unknown partner", "partner_org", "no-such-org", "Partner 1: organisation", "#f-partners-1-org", "no organisation"},
+		{"bad partner role", "partner_role", "boss", "Partner 1: role", "#f-partners-1-role", "choose one from the list"},
+		{"empty list entries are skipped", "regions", "Sahel;;", "", "", ""}, // accepted: no error page
 	}
 	c := e.Browser(policy)
 	for _, tc := range cases {
@@ -198,7 +214,8 @@ func formBadInput(t *testing.T, e *apptest.Env) {
 				"title": {"Typed <title> & kept"}, "summary": {"Typed summary"}, "kind": {"project"}, "status": {"planned"},
 				"start": {"2021"}, "countries": {"NE, NG"}, "regions": {"Sahel"}, "objectives": {"7", "21"}, "pillars": {"2"},
 				"partner_org": {"iom"}, "partner_role": {"implementer"}, "budget_amount": {"1,500"}, "budget_currency": {"EUR"},
-				"results": {"Migrants counselled | 1200 | persons | 2022 | IOM"}, "sources": {"Report | https://example.org/r"},
+				"result_indicator": {"Migrants counselled"}, "result_value": {"1200"}, "result_unit": {"persons"}, "result_date": {"2022"}, "result_source": {"IOM"},
+				"source_title": {"Report"}, "source_url": {"https://example.org/r"},
 			}
 			form.Set(tc.field, tc.value)
 			res := send(t, c, "POST", e.URL+"/initiatives", form)
@@ -215,11 +232,25 @@ func formBadInput(t *testing.T, e *apptest.Env) {
 			if summary == "" || !strings.Contains(summary, `href="`+tc.anchor+`"`) {
 				t.Errorf("error summary does not link to %s: %q", tc.anchor, summary)
 			}
+			named := false
+			for _, li := range summaryItemRE.FindAllStringSubmatch(summary, -1) {
+				item := html.UnescapeString(li[1])
+				named = named || strings.HasPrefix(item, tc.label+": ")
+				if notALabel(item) {
+					t.Errorf("error summary names a field by its path or input name: %q", item)
+				}
+			}
+			if !named {
+				t.Errorf("error summary does not name %q: %q", tc.label, summary)
+			}
 			if !strings.Contains(res.Body, `id="`+strings.TrimPrefix(tc.anchor, "#")+`"`) {
 				t.Errorf("the summary's link %s has no target on the page", tc.anchor)
 			}
 			if !strings.Contains(html.UnescapeString(res.Body), tc.message) {
 				t.Errorf("page lacks the message %q", tc.message)
+			}
+			if !strings.Contains(res.Body, `id="`+strings.TrimPrefix(tc.anchor, "#")+`-error"`) && tc.field != "countries" {
+				t.Errorf("no message at the field %s", tc.anchor)
 			}
 			if n := strings.Count(res.Body, `class="error"`); n == 0 {
 				t.Errorf("no message at the field")
@@ -227,15 +258,20 @@ func formBadInput(t *testing.T, e *apptest.Env) {
 			// What the user typed is still there.
 			kept := []string{`value="Typed &lt;title&gt; &amp; kept"`, `>Typed summary</textarea>`, `value="2021"`, `value="Sahel"`,
 				`value="7" checked`, `value="21" checked`, `value="2" checked`, `value="iom" selected`, `value="implementer" selected`,
-				`value="planned" selected`, `value="project" selected`}
-			if tc.field == "countries" {
+				`value="planned" selected`, `value="project" selected`, `value="Migrants counselled"`, `value="https://example.org/r"`}
+			switch tc.field {
+			case "countries":
 				kept = append(kept, `value="NE, XX"`)
-			}
-			if tc.field == "title" {
+			case "title":
 				kept[0] = `value="` + tc.value + `"`
-			}
-			if tc.field == "partner_org" {
-				kept = kept[:7] // a select cannot show an organisation it does not list
+			case "partner_org":
+				kept = append(kept[:7], kept[8:]...) // a select cannot show an organisation it does not list
+			case "partner_role":
+				kept = append(kept[:8], kept[9:]...)
+			case "kind":
+				kept = kept[:len(kept)-3]
+			case "source_url":
+				kept[len(kept)-1] = `value="javascript:alert(1)"`
 			}
 			for _, k := range kept {
 				if !strings.Contains(res.Body, k) {

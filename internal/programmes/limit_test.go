@@ -43,7 +43,7 @@ func TestImportsOverTheLimit(t *testing.T) {
 				res := send(t, browser, "POST", e.URL+"/initiatives/import", fileUpload(t, name, []byte(strings.Repeat("a", limit+1<<20))))
 				body := html.UnescapeString(res.Body)
 				if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(body, `class="error-summary"`) || !strings.Contains(body, `name="file"`) ||
-					!strings.Contains(body, "file: is larger than 21 MiB, the most this import takes") {
+					!strings.Contains(body, "File: is larger than 21 MiB, the most this import takes") {
 					t.Errorf("page: %d, want 413 with the form and the limit: %.1500s", res.Status, body)
 				}
 			})

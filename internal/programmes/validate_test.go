@@ -734,38 +734,63 @@ func TestGroupDigitsAndLabel(t *testing.T) {
 	}
 }
 
-func TestFormFields(t *testing.T) {
+// TestFormRows reads the repeated rows of the initiative form: empty rows
+// are skipped, text is taken as typed (a "|" is only a character), and an
+// initiative's values read back into the same lists.
+func TestFormRows(t *testing.T) {
 	tests := []struct {
-		line string
-		want []string
+		name    string
+		form    url.Values
+		results []Result
+		sources []Source
+		orgs    []string
 	}{
-		{"a | b | c", []string{"a ", " b ", " c"}},
-		{"only", []string{"only"}},
-		{"", []string{""}},
-		{"a|", []string{"a", ""}},
-		{`Report \| Government.nl | https://example.org`, []string{"Report | Government.nl ", " https://example.org"}},
-		{`C:\\path | x`, []string{`C:\path `, " x"}},
-		{`C:\path`, []string{`C:\path`}},
-		{`ends with \`, []string{`ends with \`}},
-		{`\\\|`, []string{`\|`}},
+		{"empty rows skipped", url.Values{
+			"result_indicator": {"", "Migrants counselled", ""}, "result_value": {"", " 1200 ", ""}, "result_unit": {"", "persons", ""},
+			"result_date": {"", "2022", ""}, "result_source": {"", "IOM", ""},
+			"source_title": {"", "", "Report | Government.nl"}, "source_url": {"", "", " https://example.org/a|b "},
+			"partner_org": {"", "iom", ""}, "partner_role": {"", "implementer", ""}},
+			[]Result{{Indicator: "Migrants counselled", Value: "1200", Unit: "persons", Date: "2022", Source: "IOM"}},
+			[]Source{{Title: "Report | Government.nl", URL: "https://example.org/a|b"}}, []string{"iom"}},
+		{"one field is a row", url.Values{"result_unit": {"", "persons"}, "source_url": {"https://example.org"}, "partner_role": {"funder"}},
+			[]Result{{Unit: "persons"}}, []Source{{URL: "https://example.org"}}, []string{""}},
+		{"ragged lists", url.Values{"result_indicator": {"Share"}, "result_value": {"achieved", "extra"}},
+			[]Result{{Indicator: "Share", Value: "achieved"}, {Value: "extra"}}, nil, nil},
+		{"nothing", url.Values{"result_indicator": {"", " "}}, nil, nil, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.line, func(t *testing.T) {
-			if got := splitFields(tt.line); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("splitFields(%q) = %q, want %q", tt.line, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			in, errs := inputOf(tt.form)
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			if !reflect.DeepEqual(in.Results, tt.results) || !reflect.DeepEqual(in.Sources, tt.sources) {
+				t.Errorf("results %+v, sources %+v; want %+v, %+v", in.Results, in.Sources, tt.results, tt.sources)
+			}
+			var orgs []string
+			for _, p := range in.Partners {
+				orgs = append(orgs, p.Org)
+			}
+			if !reflect.DeepEqual(orgs, tt.orgs) {
+				t.Errorf("partners %v, want %v", orgs, tt.orgs)
+			}
+			// Compacted, row k of the form is item k of the input.
+			again, _ := inputOf(compact(tt.form))
+			if !reflect.DeepEqual(again, in) {
+				t.Errorf("the compacted form reads as %+v, want %+v", again, in)
+			}
+			c := compact(tt.form)
+			for k, r := range in.Results {
+				if got := strings.TrimSpace((&web.Form{Values: c}).At("result_value", k)); got != string(r.Value) {
+					t.Errorf("compacted row %d holds %q, item %d is %q", k, got, k, r.Value)
+				}
 			}
 		})
 	}
-	// Whatever the fields hold, joining and splitting gives them back.
-	fields := []string{"", "plain", "a|b", "|", "\\", "\\|", "|\\", "x\\", "\\\\|\\", " spaced ", "Report | Government.nl", "https://example.org/a|b"}
-	for _, a := range fields {
-		for _, b := range fields {
-			line := joinFields(a, b, a)
-			got := splitFields(line)
-			want := []string{a + " ", " " + b + " ", " " + a}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("joinFields(%q, %q, %q) = %q splits into %q", a, b, a, line, got)
-			}
-		}
+	it := &Initiative{Input: Input{Title: "T", Results: []Result{{Indicator: "a | b", Value: "3", Unit: "u", Date: "2021", Source: `c:\x`}, {Indicator: "d", Value: "achieved"}},
+		Sources: []Source{{Title: "Report | x", URL: "https://example.org/a|b"}, {Title: "No address"}}, Partners: []Partner{{Org: "iom", Role: "lead"}}}}
+	back, _ := inputOf(valuesOf(it))
+	if !reflect.DeepEqual(back.Results, it.Results) || !reflect.DeepEqual(back.Sources, it.Sources) || !reflect.DeepEqual(back.Partners, it.Partners) {
+		t.Errorf("the edit form reads back as %+v %+v %+v", back.Results, back.Sources, back.Partners)
 	}
 }

@@ -145,7 +145,7 @@ func validate(in EditionInput, frameworks map[string]bool) (EditionInput, []web.
 		in.Grouping = DefaultGrouping()
 	}
 	if len(in.Grouping) > 23 {
-		bad("grouping", "must have at most 23 groups")
+		bad("grouping", "must have at most 23 sections")
 	}
 	owner := map[int]int{}
 	for i := range in.Grouping {
@@ -164,7 +164,7 @@ func validate(in EditionInput, frameworks map[string]bool) (EditionInput, []web.
 			case seen[o]:
 			default:
 				if k, dup := owner[o]; dup {
-					bad(fmt.Sprintf("%s.objectives[%d]", f, j), "objective %d is already in group %d", o, k+1)
+					bad(fmt.Sprintf("%s.objectives[%d]", f, j), "objective %d is already in section %d", o, k+1)
 				}
 				owner[o] = i
 				seen[o] = true

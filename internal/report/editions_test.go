@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -299,7 +301,8 @@ func TestPages(t *testing.T) {
 		}
 		pol := e.Browser("policy@mfa.example")
 		res, body = get(pol, "/reports")
-		if res.StatusCode != 200 || !strings.Contains(body, `action="/reports"`) || !strings.Contains(body, "Migration research: 1") {
+		if res.StatusCode != 200 || !strings.Contains(body, `action="/reports"`) || !strings.Contains(body, `name="grouping[0].title" type="text" value="Migration research"`) ||
+			!strings.Contains(body, `name="grouping[0].objectives" value="1" checked`) {
 			t.Fatalf("/reports as policy officer has no new edition form with the default grouping")
 		}
 		post := func(c *http.Client, path string, v url.Values) *http.Response {
@@ -314,12 +317,13 @@ func TestPages(t *testing.T) {
 			res.Body.Close()
 			return res
 		}
-		bad := post(pol, "/reports", url.Values{"title": {"Bad"}, "grouping": {"Odd: 24"}, "period_from": {"2022"}, "period_to": {"2021"}})
+		bad := post(pol, "/reports", url.Values{"title": {"Bad"}, "grouping[0].title": {"Odd"}, "grouping[0].objectives": {"24"}, "period_from": {"2022"}, "period_to": {"2021"}})
 		if bad.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("bad form: %d, want 422", bad.StatusCode)
 		}
 		res = post(pol, "/reports", url.Values{"title": {"Review 2019–2022"}, "period_from": {"2019"}, "period_to": {"2022"},
-			"grouping": {"Migration research: 1\nReturns: 21"}, "introduction": {"Written by *us*."}, "next_steps": {""}})
+			"grouping[0].title": {"Migration research"}, "grouping[0].objectives": {"1"}, "grouping[1].title": {""},
+			"grouping[2].title": {"Returns"}, "grouping[2].objectives": {"21"}, "introduction": {"Written by *us*."}, "next_steps": {""}})
 		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/reports/") {
 			t.Fatalf("create form: %d %s", res.StatusCode, res.Header.Get("Location"))
 		}
@@ -345,7 +349,7 @@ func TestPages(t *testing.T) {
 		if res, body := get(pol, page+"/edit"); res.StatusCode != 200 || !strings.Contains(body, "Written by *us*.") {
 			t.Errorf("edit page: %d", res.StatusCode)
 		}
-		res = post(pol, page, url.Values{"title": {"Review 2019–2022, revised"}, "version": {"1"}, "author": {"mfa"}, "grouping": {"Returns: 21"}})
+		res = post(pol, page, url.Values{"title": {"Review 2019–2022, revised"}, "version": {"1"}, "author": {"mfa"}, "grouping[0].title": {"Returns"}, "grouping[0].objectives": {"21"}})
 		if res.StatusCode != http.StatusSeeOther {
 			t.Errorf("update form: %d", res.StatusCode)
 		}
@@ -379,3 +383,82 @@ func TestPages(t *testing.T) {
 }
 
 const StylesheetRef = `href="/reports/review.css"`
+
+var (
+	summaryRE     = regexp.MustCompile(`(?s)<div class="error-summary".*?</div>`)
+	summaryItemRE = regexp.MustCompile(`<li><a href="#([^"]*)">([^<]*)</a></li>`)
+)
+
+// TestEditionFormSections: part B's sections are rows of a heading and
+// checkboxes of the objectives by name; "Add another section" adds a row
+// without saving; errors name the section and its field by their labels,
+// never by the path (grouping[1].objectives[0]), and link to the row.
+func TestEditionFormSections(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		pol := e.Browser("policy@mfa.example")
+		send := func(method, path string, v url.Values) (int, string) {
+			t.Helper()
+			req, _ := http.NewRequest(method, e.URL+path, strings.NewReader(v.Encode()))
+			if method == "POST" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", e.URL)
+			}
+			res, err := pol.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		rows := func(body string) int { return strings.Count(body, `<legend>GCM objectives of section `) }
+		editions := e.Count("report_editions")
+
+		status, body := send("GET", "/reports", nil)
+		if status != 200 || rows(body) != 7 {
+			t.Fatalf("/reports: %d, %d section rows, want the seed's six and one empty", status, rows(body))
+		}
+		if !strings.Contains(body, "> 21. Dignified return and reintegration</label>") {
+			t.Error("the objectives are not offered by their names")
+		}
+
+		v := url.Values{"title": {"Sections test"}, "grouping[0].title": {"Returns"}, "grouping[0].objectives": {"21"}, "grouping[1].title": {""}, "add": {"grouping"}}
+		status, body = send("POST", "/reports", v)
+		if status != 200 || rows(body) != 3 || strings.Contains(body, `class="error-summary"`) {
+			t.Errorf("Add another section: %d with %d rows, want 200 with 3 and no errors", status, rows(body))
+		}
+		if !strings.Contains(body, `value="Sections test"`) || !strings.Contains(body, `formaction="/reports#f-grouping-4"`) {
+			t.Error("Add another section lost the title or does not lead to the next row")
+		}
+
+		v = url.Values{"title": {"Sections test"}, "grouping[0].title": {""}, "grouping[1].title": {"Returns"}, "grouping[1].objectives": {"21", "1"},
+			"grouping[2].title": {"Research again"}, "grouping[2].objectives": {"1"}}
+		status, body = send("POST", "/reports", v)
+		if status != http.StatusUnprocessableEntity {
+			t.Fatalf("a section repeating an objective: %d, want 422", status)
+		}
+		items := summaryItemRE.FindAllStringSubmatch(summaryRE.FindString(body), -1)
+		if len(items) != 1 {
+			t.Fatalf("error summary items: %q", items)
+		}
+		// The empty first row is gone: "Returns" is section 1 now, and the
+		// repeat is in section 2.
+		if id, text := items[0][1], html.UnescapeString(items[0][2]); text != "Section 2: GCM objectives: objective 1 is already in section 1" || id != "f-grouping-2-objectives" {
+			t.Errorf("summary item %q links to #%s", text, id)
+		}
+		if strings.Contains(body, "grouping[1].objectives[0]:") || !strings.Contains(body, `id="f-grouping-2-objectives"`) || !strings.Contains(body, `id="f-grouping-2-objectives-error"`) {
+			t.Error("the error is not at its row, or the summary shows a path")
+		}
+		if !strings.Contains(body, `name="grouping[0].title" type="text" value="Returns"`) || !strings.Contains(body, `name="grouping[1].objectives" value="1" checked`) {
+			t.Error("the form lost what was typed")
+		}
+
+		v.Set("grouping[2].objectives", "9")
+		if status, _ = send("POST", "/reports", v); status != http.StatusSeeOther {
+			t.Fatalf("corrected sections: %d, want 303", status)
+		}
+		if n := e.Count("report_editions"); n != editions+1 {
+			t.Errorf("%d editions, want %d: only the corrected form saves", n, editions+1)
+		}
+	})
+}

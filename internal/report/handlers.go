@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/web"
 )
@@ -242,21 +245,71 @@ type listData struct {
 	Editions  []*Edition
 	CanCreate bool
 	Form      *web.Form
+	Sections  sections
+}
+
+// sections is what the form's repeated rows of part B's sections need.
+type sections struct {
+	Form       *web.Form
+	Rows       []int // 0 first
+	Objectives []gcm.Objective
+	Action     string // where the form posts, for "Add another section"
+}
+
+// editionNames are the labels of the edition form's fields and the ids of
+// their inputs, for the error summary.
+var editionNames = web.FieldNames{
+	"title":                 {Label: "Title", ID: "f-title"},
+	"period_from":           {Label: "Period from", ID: "f-period_from"},
+	"period_to":             {Label: "Period to", ID: "f-period_to"},
+	"author":                {Label: "Author organisation", ID: "f-title"},
+	"framework":             {Label: "Framework", ID: "f-title"},
+	"grouping":              {Label: "Sections of part B", ID: "f-grouping"},
+	"grouping[]":            {Label: "Section %d", ID: "f-grouping-%d-title"},
+	"grouping[].title":      {Label: "Section %d: heading", ID: "f-grouping-%d-title"},
+	"grouping[].objectives": {Label: "Section %d: GCM objectives", ID: "f-grouping-%d-objectives"},
+	"introduction":          {Label: "Introduction", ID: "f-introduction"},
+	"next_steps":            {Label: "Next steps", ID: "f-next_steps"},
+	"version":               {Label: "Version", ID: "f-title"},
+}
+
+// emptySections is how many empty section rows the form offers; "Add
+// another section" adds one.
+const emptySections = 1
+
+// maxSectionRows bounds the section rows a form post is read for.
+const maxSectionRows = 100
+
+// sectionsOf makes the section rows of form: its filled rows and a few
+// empty ones, or, when adding, the rows it was sent with and one more.
+func sectionsOf(form *web.Form, action string, adding bool) sections {
+	n := len(sectionRows(form.Values))
+	if adding {
+		n++
+	} else {
+		n += emptySections
+	}
+	s := sections{Form: form, Objectives: gcm.Objectives(), Action: action}
+	for i := 0; i < n; i++ {
+		s.Rows = append(s.Rows, i)
+	}
+	return s
 }
 
 func defaultFormValues(p *auth.Principal) url.Values {
-	return url.Values{
-		"title":    {DefaultTitle},
-		"grouping": {groupingText(DefaultGrouping())},
-	}
+	v := url.Values{"title": {DefaultTitle}}
+	setGrouping(v, DefaultGrouping())
+	return v
 }
 
-func (h *Handlers) renderList(w http.ResponseWriter, r *http.Request, status int, p *auth.Principal, form *web.Form) error {
+func (h *Handlers) renderList(w http.ResponseWriter, r *http.Request, status int, p *auth.Principal, form *web.Form, adding bool) error {
 	list, err := h.Ed.List(r.Context())
 	if err != nil {
 		return err
 	}
-	return h.tmpl.Render(w, r, status, "list.html", "GCM implementation review", listData{Editions: list, CanCreate: CanCreate(p), Form: form})
+	form.Names = editionNames
+	return h.tmpl.Render(w, r, status, "list.html", "GCM implementation review",
+		listData{Editions: list, CanCreate: CanCreate(p), Form: form, Sections: sectionsOf(form, "/reports", adding)})
 }
 
 func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
@@ -264,46 +317,88 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.renderList(w, r, http.StatusOK, p, &web.Form{Values: defaultFormValues(p)})
+	return h.renderList(w, r, http.StatusOK, p, &web.Form{Values: defaultFormValues(p)}, false)
 }
 
-// groupingText writes groups one a line as "Title: 1, 2".
-func groupingText(gs []Group) string {
-	var lines []string
-	for _, g := range gs {
-		lines = append(lines, fmt.Sprintf("%s: %s", g.Title, strings.Join(intsText(g.Objectives), ", ")))
+// sectionKey is the form's name for a field of section row i: the field's
+// path, such as grouping[1].title.
+func sectionKey(i int, field string) string { return fmt.Sprintf("grouping[%d].%s", i, field) }
+
+// setGrouping writes gs into the form values as section rows.
+func setGrouping(v url.Values, gs []Group) {
+	for i, g := range gs {
+		v.Set(sectionKey(i, "title"), g.Title)
+		for _, o := range g.Objectives {
+			v.Add(sectionKey(i, "objectives"), strconv.Itoa(o))
+		}
 	}
-	return strings.Join(lines, "\n")
 }
 
-// parseGrouping reads the grouping textarea: one group a line, "Title:
-// 1, 2" or just "1, 2".
-func parseGrouping(s string) ([]Group, []web.FieldError) {
-	var out []Group
-	var errs []web.FieldError
-	n := 0
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
+// sectionRows lists the section rows the form values hold, in order.
+func sectionRows(v url.Values) []int {
+	seen := map[int]bool{}
+	for k := range v {
+		rest, ok := strings.CutPrefix(k, "grouping[")
+		if !ok {
 			continue
 		}
-		n++
-		title, nums := "", line
-		if i := strings.LastIndex(line, ":"); i >= 0 {
-			title, nums = strings.TrimSpace(line[:i]), line[i+1:]
+		n, field, ok := strings.Cut(rest, "].")
+		i, err := strconv.Atoi(n)
+		if !ok || err != nil || i < 0 || i >= maxSectionRows || (field != "title" && field != "objectives") {
+			continue
 		}
-		var objs []int
-		for _, f := range strings.FieldsFunc(nums, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' }) {
-			v, err := strconv.Atoi(f)
+		seen[i] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// readGrouping reads the filled section rows (a row with neither heading
+// nor objectives is skipped). Group k of the result is row k of
+// compactGrouping's values, so its errors sit at its row.
+func readGrouping(v url.Values) ([]Group, []web.FieldError) {
+	var out []Group
+	var errs []web.FieldError
+	for _, i := range sectionRows(v) {
+		title, objs := strings.TrimSpace(v.Get(sectionKey(i, "title"))), v[sectionKey(i, "objectives")]
+		if title == "" && len(objs) == 0 {
+			continue
+		}
+		g := Group{Title: title}
+		for _, o := range objs {
+			n, err := strconv.Atoi(o)
 			if err != nil {
-				errs = append(errs, web.FieldError{Field: "grouping", Message: fmt.Sprintf("line %d: %q is not an objective number; write each group as Title: 5, 6", n, truncate(f, 20))})
+				errs = append(errs, web.FieldError{Field: sectionKey(len(out), "objectives"), Message: fmt.Sprintf("%q is not a GCM objective", truncate(o, 20))})
 				continue
 			}
-			objs = append(objs, v)
+			g.Objectives = append(g.Objectives, n)
 		}
-		out = append(out, Group{Title: title, Objectives: objs})
+		out = append(out, g)
 	}
 	return out, errs
+}
+
+// compactGrouping drops the empty section rows and numbers the others
+// from 0, as readGrouping counts them.
+func compactGrouping(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vals := range v {
+		if !strings.HasPrefix(k, "grouping[") {
+			out[k] = vals
+		}
+	}
+	k := 0
+	for _, i := range sectionRows(v) {
+		title, objs := v.Get(sectionKey(i, "title")), v[sectionKey(i, "objectives")]
+		if strings.TrimSpace(title) == "" && len(objs) == 0 {
+			continue
+		}
+		out.Set(sectionKey(k, "title"), title)
+		if len(objs) > 0 {
+			out[sectionKey(k, "objectives")] = objs
+		}
+		k++
+	}
+	return out
 }
 
 // inputOf reads the edition form.
@@ -312,24 +407,14 @@ func inputOf(v url.Values) (EditionInput, []web.FieldError) {
 		Framework: v.Get("framework"), Introduction: strings.ReplaceAll(v.Get("introduction"), "\r\n", "\n"), NextSteps: strings.ReplaceAll(v.Get("next_steps"), "\r\n", "\n")}
 	in.Version, _ = strconv.Atoi(v.Get("version"))
 	var errs []web.FieldError
-	in.Grouping, errs = parseGrouping(v.Get("grouping"))
+	in.Grouping, errs = readGrouping(v)
 	return in, errs
 }
 
-// formErrors maps API field names onto the form's fields.
-func formErrors(fields []web.FieldError) []web.FieldError {
-	out := make([]web.FieldError, len(fields))
-	for i, f := range fields {
-		if strings.HasPrefix(f.Field, "grouping[") {
-			// grouping[2].objectives[0] -> grouping, naming the line
-			var g int
-			fmt.Sscanf(f.Field, "grouping[%d]", &g)
-			f = web.FieldError{Field: "grouping", Message: fmt.Sprintf("line %d: %s", g+1, f.Message)}
-		}
-		out[i] = f
-	}
-	return out
-}
+// addingSection reports whether the form was sent by its "Add another
+// section" button: such a post shows the form again with one more row and
+// saves nothing.
+func addingSection(v url.Values) bool { return v.Get("add") == "grouping" }
 
 func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 	p, err := auth.RequireRule(r.Context(), ruleCreate)
@@ -340,16 +425,20 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
+	if addingSection(r.PostForm) {
+		return h.renderList(w, r, http.StatusOK, p, form, true)
+	}
 	in, errs := inputOf(r.PostForm)
+	form.Values = compactGrouping(r.PostForm)
 	if len(errs) > 0 {
 		form.Errors = errs
-		return h.renderList(w, r, http.StatusUnprocessableEntity, p, form)
+		return h.renderList(w, r, http.StatusUnprocessableEntity, p, form, false)
 	}
 	e, err := h.Ed.Create(r.Context(), p, in)
 	if err != nil {
 		if ae := web.AsError(err); ae.Status == http.StatusUnprocessableEntity {
-			form.Errors = formErrors(ae.Fields)
-			return h.renderList(w, r, ae.Status, p, form)
+			form.Errors = ae.Fields
+			return h.renderList(w, r, ae.Status, p, form, false)
 		}
 		return err
 	}
@@ -410,16 +499,25 @@ func (h *Handlers) currentPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 type formData struct {
-	Edition *Edition
-	Form    *web.Form
-	Action  string
+	Edition  *Edition
+	Form     *web.Form
+	Action   string
+	Sections sections
+}
+
+func newFormData(e *Edition, form *web.Form, adding bool) formData {
+	form.Names = editionNames
+	action := fmt.Sprintf("/reports/%d", e.ID)
+	return formData{Edition: e, Form: form, Action: action, Sections: sectionsOf(form, action, adding)}
 }
 
 func valuesOf(e *Edition) url.Values {
-	return url.Values{
+	v := url.Values{
 		"title": {e.Title}, "period_from": {e.PeriodFrom}, "period_to": {e.PeriodTo}, "author": {e.Author}, "framework": {e.Framework},
-		"grouping": {groupingText(e.Grouping)}, "introduction": {e.Introduction}, "next_steps": {e.NextSteps}, "version": {strconv.Itoa(e.Version)},
+		"introduction": {e.Introduction}, "next_steps": {e.NextSteps}, "version": {strconv.Itoa(e.Version)},
 	}
+	setGrouping(v, e.Grouping)
+	return v
 }
 
 // editable reads the edition for a caller who may change it; a published
@@ -443,7 +541,7 @@ func (h *Handlers) editPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.tmpl.Render(w, r, http.StatusOK, "form.html", "Change "+e.Title, formData{Edition: e, Form: &web.Form{Values: valuesOf(e)}, Action: fmt.Sprintf("/reports/%d", e.ID)})
+	return h.tmpl.Render(w, r, http.StatusOK, "form.html", "Change "+e.Title, newFormData(e, &web.Form{Values: valuesOf(e)}, false))
 }
 
 func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
@@ -455,25 +553,28 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
-	fd := formData{Edition: e, Form: form, Action: fmt.Sprintf("/reports/%d", e.ID)}
+	if addingSection(r.PostForm) {
+		return h.tmpl.Render(w, r, http.StatusOK, "form.html", "Change "+e.Title, newFormData(e, form, true))
+	}
 	in, errs := inputOf(r.PostForm)
+	form.Values = compactGrouping(r.PostForm)
 	if len(errs) > 0 {
 		form.Errors = errs
-		return h.tmpl.Render(w, r, http.StatusUnprocessableEntity, "form.html", "Change "+e.Title, fd)
+		return h.tmpl.Render(w, r, http.StatusUnprocessableEntity, "form.html", "Change "+e.Title, newFormData(e, form, false))
 	}
 	if _, err := h.Ed.Update(r.Context(), p, e.ID, in); err != nil {
 		ae := web.AsError(err)
 		switch ae.Status {
 		case http.StatusUnprocessableEntity:
-			form.Errors = formErrors(ae.Fields)
-			return h.tmpl.Render(w, r, ae.Status, "form.html", "Change "+e.Title, fd)
+			form.Errors = ae.Fields
+			return h.tmpl.Render(w, r, ae.Status, "form.html", "Change "+e.Title, newFormData(e, form, false))
 		case http.StatusConflict:
 			cur, gerr := h.Ed.Get(r.Context(), e.ID)
 			if gerr == nil && cur.Status == StatusDraft {
 				form.Values.Set("version", strconv.Itoa(cur.Version))
 			}
 			form.Errors = []web.FieldError{{Field: "version", Message: ae.Detail}}
-			return h.tmpl.Render(w, r, ae.Status, "form.html", "Change "+e.Title, fd)
+			return h.tmpl.Render(w, r, ae.Status, "form.html", "Change "+e.Title, newFormData(e, form, false))
 		}
 		return err
 	}

@@ -45,20 +45,3 @@ func moveCount(ctx context.Context, tx *store.Tx, from, to countKey, persons int
 	}
 	return bumpCount(ctx, tx, to, 1, persons)
 }
-
-// CountCases adds the cases matching where (a condition on return_cases,
-// with args) to the counts, for bulk loads that bypass the service (the
-// demo, benchmarks, imports). Call it once per loaded set, in the load's
-// transaction.
-func CountCases(ctx context.Context, tx *store.Tx, where string, args ...any) error {
-	_, err := tx.Exec(ctx, `INSERT INTO return_case_counts (stage, country_of_return, counselling_org_id, programme, departed, assisted, cases, persons)
-		SELECT stage, country_of_return, counselling_org_id, programme, departed, assisted, COUNT(*), SUM(persons)
-		FROM return_cases WHERE `+where+`
-		GROUP BY stage, country_of_return, counselling_org_id, programme, departed, assisted
-		ON CONFLICT (stage, country_of_return, counselling_org_id, programme, departed, assisted)
-		DO UPDATE SET cases = return_case_counts.cases + excluded.cases, persons = return_case_counts.persons + excluded.persons`, args...)
-	if err != nil {
-		return fmt.Errorf("returns: count cases: %w", err)
-	}
-	return nil
-}

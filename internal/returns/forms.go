@@ -363,6 +363,31 @@ func (h *Handlers) submit(r *http.Request, p *auth.Principal, hd *head, action s
 // maxFormRows is how many people the registration form offers.
 const maxFormRows = 4
 
+// newCaseNames label the registration form's fields in its error summary:
+// "Family member 2: date of birth", not m2_birth_date.
+var newCaseNames = func() web.FieldNames {
+	names := web.FieldNames{
+		"country_of_return":   {Label: "Country of return", ID: "f-country_of_return"},
+		"counselling_org":     {Label: "Counselling organisation", ID: "f-counselling_org"},
+		"programme":           {Label: "Programme", ID: "f-programme"},
+		"chosen_on":           {Label: "Date the migrant chose", ID: "f-chosen_on"},
+		"immigration_history": {Label: "Immigration history", ID: "f-immigration_history"},
+	}
+	fields := map[string]string{"given_name": "given name", "family_name": "family name", "birth_date": "date of birth", "sex": "sex",
+		"nationality": "nationality", "relationship": "relationship to the principal", "documents_held": "documents held", "vulnerabilities": "vulnerabilities"}
+	for i := 0; i < maxFormRows; i++ {
+		person := "The principal"
+		if i > 0 {
+			person = fmt.Sprintf("Family member %d", i)
+		}
+		for f, label := range fields {
+			name := fmt.Sprintf("m%d_%s", i, f)
+			names[name] = web.FieldName{Label: person + ": " + label, ID: web.FieldID(name)}
+		}
+	}
+	return names
+}()
+
 type newData struct {
 	Form            *web.Form
 	Orgs            []option
@@ -383,6 +408,7 @@ func (h *Handlers) renderNew(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
+	form.Names = newCaseNames
 	d := newData{Form: form, Orgs: orgs, Programmes: progs, Sexes: options(Sexes), Relationships: options(Relationships[1:]),
 		Documents: options(DocumentKinds), Vulnerabilities: options(Vulnerabilities)}
 	for i := 0; i < maxFormRows; i++ {

@@ -440,7 +440,23 @@ func (h *Handlers) renderAction(w http.ResponseWriter, r *http.Request, status i
 	if err := h.describe(r, p, hd, &d); err != nil {
 		return err
 	}
+	form.Names = actionNames(d.Fields)
 	return h.tmpl.Render(w, r, status, "action.html", d.Title+" – "+hd.Reference, d)
+}
+
+// actionNames labels an action form's fields in its error summary as the
+// form labels them.
+func actionNames(fields []fieldSpec) web.FieldNames {
+	names := web.FieldNames{
+		"support": {Label: "Support", ID: "f-support"},
+		"form":    {Label: "This form", ID: "f-form"},
+	}
+	for _, f := range fields {
+		if f.Name != "" && f.Label != "" {
+			names[f.Name] = web.FieldName{Label: f.Label, ID: web.FieldID(f.Name)}
+		}
+	}
+	return names
 }
 
 // statsData feeds the statistics page.

@@ -3,6 +3,7 @@ package returns_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kompas/internal/app/apptest"
+	"kompas/internal/demo"
 	"kompas/internal/platform/facts"
 	"kompas/internal/returns"
 )
@@ -33,6 +35,10 @@ func TestForms(t *testing.T) {
 		status, body, _ = post(t, e, ngo, "/returns/cases", form)
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#f-m0_nationality"`) || !strings.Contains(body, `&#34;XX&#34; is not an ISO 3166-1`) {
 			t.Fatalf("bad nationality: %d %s", status, summary(body))
+		}
+		// The summary names the field as the form labels it, not by its input name.
+		if sm := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(summary(body), "")); !strings.Contains(sm, "The principal: nationality: ") || strings.Contains(sm, "m0_") {
+			t.Errorf("the summary does not name the principal's nationality by its label: %s", sm)
 		}
 		if !strings.Contains(body, `value="Omar"`) || !strings.Contains(body, `value="medical_needs" checked`) {
 			t.Error("the form did not keep what was typed")
@@ -68,7 +74,7 @@ func TestForms(t *testing.T) {
 			t.Fatalf("consent form: %d", status)
 		}
 		status, body, _ = post(t, e, ngo, casePage+"/act/consent", url.Values{"written": {"1"}, "given_on": {today()}})
-		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#f-scope"`) {
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#f-scope"`) || !strings.Contains(summary(body), "The migrant consents to sharing with: ") {
 			t.Errorf("consent without scope: %d %s", status, summary(body))
 		}
 		if status, _, _ = post(t, e, ngo, casePage+"/act/consent", url.Values{"written": {"1"}, "given_on": {today()}, "scope": {"reintegration_partner", "referrals"}}); status != http.StatusSeeOther {
@@ -195,7 +201,7 @@ func TestStatsAndFacts(t *testing.T) {
 			} `json:"median_days"`
 		}
 		must(t, e, http.StatusOK, analyst, "GET", "/api/v1/returns/stats", nil).JSON(&st)
-		if st.Cases.Count == nil || *st.Cases.Count != returns.DemoCases+1 || st.Partners != 5 || st.CountriesCovered != 26 {
+		if st.Cases.Count == nil || *st.Cases.Count != demo.ReturnCases+1 || st.Partners != 5 || st.CountriesCovered != 26 {
 			t.Errorf("cases %v, partners %d, countries %d", st.Cases.Count, st.Partners, st.CountriesCovered)
 		}
 		var iomShare float64
@@ -242,7 +248,7 @@ func TestStatsAndFacts(t *testing.T) {
 		if f := byKey["returns.country.LK"]; !f.People || f.Display(0) != "fewer than 5" {
 			t.Errorf("the LK fact displays %q", f.Display(0))
 		}
-		if f := byKey["returns.cases"]; !f.People || f.Value != returns.DemoCases+1 {
+		if f := byKey["returns.cases"]; !f.People || f.Value != demo.ReturnCases+1 {
 			t.Errorf("cases fact: %+v", f)
 		}
 	})
@@ -252,12 +258,12 @@ func TestStatsAndFacts(t *testing.T) {
 func TestDemoIdempotent(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		before := counts(t, e)
-		if before["return_cases"] != returns.DemoCases {
+		if before["return_cases"] != demo.ReturnCases {
 			t.Fatalf("demo has %d cases", before["return_cases"])
 		}
-		n, err := returns.LoadDemo(context.Background(), e.DB)
-		if err != nil || n != 0 {
-			t.Fatalf("second load: %d, %v", n, err)
+		sum, err := demo.Load(context.Background(), e.DB, apptest.Password)
+		if err != nil || sum.ReturnCases != 0 {
+			t.Fatalf("second load: %d cases, %v", sum.ReturnCases, err)
 		}
 		sameCounts(t, "a second demo load", before, counts(t, e))
 		checkCounts(t, e)

@@ -44,12 +44,18 @@ type Env struct {
 // the latter skips without KOMPAS_TEST_POSTGRES) with the demo loaded.
 func New(t testing.TB, engine string) *Env {
 	t.Helper()
-	return NewWithOptions(t, engine, app.Options{})
+	return NewWith(t, engine, func(*store.DB) app.Options { return app.Options{} })
 }
 
 // NewWithOptions is New with the server's options (an IATI size limit a
 // test can go over, say).
 func NewWithOptions(t testing.TB, engine string, opts app.Options) *Env {
+	t.Helper()
+	return NewWith(t, engine, func(*store.DB) app.Options { return opts })
+}
+
+// NewWith is New with the server options opts returns for the database.
+func NewWith(t testing.TB, engine string, opts func(db *store.DB) app.Options) *Env {
 	t.Helper()
 	db := storetest.Open(t, engine)
 	ctx := context.Background()
@@ -60,7 +66,7 @@ func NewWithOptions(t testing.TB, engine string, opts app.Options) *Env {
 		t.Fatalf("demo: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := app.NewServer(ctx, db, log, opts)
+	srv, err := app.NewServer(ctx, db, log, opts(db))
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

@@ -61,6 +61,13 @@ func (db *DB) migrate(ctx context.Context, sets []Migrations) ([]string, error) 
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
 				return err
 			}
+			// Created only when missing: an application role without
+			// CREATE on the schema can then start once the owner has
+			// migrated (IF NOT EXISTS still needs the privilege).
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || exists {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, migrationsTable)
 		return err

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -762,6 +763,12 @@ func TestForm(t *testing.T) {
 		{"FieldID nested", web.FieldID("partners[1].role"), "f-partners"},
 		{"FieldID dotted", web.FieldID("budget.amount"), "f-budget"},
 		{"FieldID odd", web.FieldID(`a b"<`), "f-a-b--"},
+		{"At", f.At("tags", 1), "y"},
+		{"At past the end", f.At("tags", 2), ""},
+		{"At negative", f.At("tags", -1), ""},
+		{"OwnError", f.OwnError("name"), "too short"},
+		{"OwnError not a part's", f.OwnError("partners"), ""},
+		{"OwnError nested", f.OwnError("partners[1].role"), "unknown role"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -769,6 +776,60 @@ func TestForm(t *testing.T) {
 				t.Errorf("got %v, want %v", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+// TestFieldNames: the error summary names each field by its label with
+// the row numbers counted from 1, and links to its input; a path nobody
+// named is put into words.
+func TestFieldNames(t *testing.T) {
+	names := web.FieldNames{
+		"kind":                   {Label: "Kind of initiative", ID: "f-kind"},
+		"countries[]":            {Label: "Country %d", ID: "f-countries"},
+		"partners":               {Label: "Partners", ID: "f-partners"},
+		"partners[]":             {Label: "Partner %d", ID: "f-partners-%d-org"},
+		"partners[].role":        {Label: "Partner %d: role", ID: "f-partners-%d-role"},
+		"grouping[].objectives":  {Label: "Section %d: objectives", ID: "f-grouping-%d-objectives"},
+		"grid[][]":               {Label: "Cell %d, %d", ID: "f-cell-%d-%d"},
+		"budget.amount":          {Label: "Budget: amount", ID: "f-budget-amount"},
+		"scores.housing":         {Label: "Housing", ID: "f-score_housing"},
+		"migrants[].nationality": {Label: "Person %d: nationality", ID: "f-m%d_nationality"},
+	}
+	tests := []struct {
+		path, label, id string
+	}{
+		{"kind", "Kind of initiative", "f-kind"},
+		{"countries[1]", "Country 2", "f-countries"},
+		{"partners[0].role", "Partner 1: role", "f-partners-1-role"},
+		{"partners[2].org", "Partner 3", "f-partners-3-org"}, // no entry: the row's
+		{"partners[4]", "Partner 5", "f-partners-5-org"},
+		{"partners", "Partners", "f-partners"},
+		{"grouping[1].objectives[3]", "Section 2: objectives", "f-grouping-2-objectives"},
+		{"grid[2][0]", "Cell 3, 1", "f-cell-3-1"},
+		{"budget.amount", "Budget: amount", "f-budget-amount"},
+		{"scores.housing", "Housing", "f-score_housing"},
+		{"migrants[0].nationality", "Person 1: nationality", "f-m1_nationality"},
+		// Nobody named these: words, and the id the field partial gives.
+		{"country_of_return", "Country of return", "f-country_of_return"},
+		{"support[1].amount", "Support 2 amount", "f-support"},
+		{"line 3: countries[0]", "line 3: countries[0]", "f-line-3--countries"},
+		{"items[x]", "items[x]", "f-items"},
+		{"", "", "f-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			if got := names.Name(tt.path); got.Label != tt.label || got.ID != tt.id {
+				t.Errorf("Name(%q) = %+v, want %q, %q", tt.path, got, tt.label, tt.id)
+			}
+		})
+	}
+	f := &web.Form{Names: names, Errors: []web.FieldError{{Field: "countries[1]", Message: `"XX" is not a country`}, {Field: "title", Message: "is required"}}}
+	want := []web.SummaryItem{{Label: "Country 2", Message: `"XX" is not a country`, ID: "f-countries"}, {Label: "Title", Message: "is required", ID: "f-title"}}
+	if got := f.Summary(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Summary() = %+v, want %+v", got, want)
+	}
+	if (*web.Form)(nil).Summary() != nil {
+		t.Error("a nil form has a summary")
 	}
 }
 

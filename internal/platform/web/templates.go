@@ -175,6 +175,124 @@ type Form struct {
 	// Status is what the page answers with: 200, or 422/409 when the form
 	// is shown again after a submission went wrong.
 	Status int
+	// Names says how the page shows each field, for the error summary.
+	// Errors keep their API paths ("partners[1].role"); the summary shows
+	// the label ("Partner 2: role") and links to the input.
+	Names FieldNames
+}
+
+// FieldName is how a page shows a field: the label people read and the id
+// of its input. In both, each %d stands for a row number of the field's
+// path, counted from 1 ("Partner %d: role" for partners[1].role is
+// "Partner 2: role").
+type FieldName struct {
+	Label string
+	ID    string
+}
+
+// FieldNames maps a field's path, with each index written as []
+// ("results[].value"), to how the page shows it. A path with no entry of
+// its own takes the entry of the nearest shorter path: grouping[1].objectives[3]
+// falls back to grouping[].objectives, then grouping[], then grouping.
+type FieldNames map[string]FieldName
+
+// splitFieldPath splits "grouping[1].objectives[3]" into its pattern pieces
+// ("grouping", "[]", ".objectives", "[]") and indices (1, 3).
+func splitFieldPath(path string) (pieces []string, indices []int, ok bool) {
+	for path != "" {
+		switch {
+		case path[0] == '[':
+			end := strings.IndexByte(path, ']')
+			if end < 0 {
+				return nil, nil, false
+			}
+			n, err := strconv.Atoi(path[1:end])
+			if err != nil || n < 0 {
+				return nil, nil, false
+			}
+			pieces, indices = append(pieces, "[]"), append(indices, n)
+			path = path[end+1:]
+		default:
+			end := strings.IndexAny(path[1:], "[.")
+			if end < 0 {
+				end = len(path)
+			} else {
+				end++
+			}
+			pieces = append(pieces, path[:end])
+			path = path[end:]
+		}
+	}
+	return pieces, indices, true
+}
+
+// Name returns how the page shows the field at path: its label and the id
+// of its input. A path the names do not cover is put into words ("Country
+// of return") and linked by FieldID.
+func (n FieldNames) Name(path string) FieldName {
+	pieces, indices, ok := splitFieldPath(path)
+	for ok && len(pieces) > 0 {
+		if fn, found := n[strings.Join(pieces, "")]; found {
+			rows := make([]any, len(indices))
+			for i, x := range indices {
+				rows[i] = x + 1
+			}
+			fill := func(s string) string {
+				k := strings.Count(s, "%d")
+				if k == 0 {
+					return s
+				}
+				return fmt.Sprintf(s, rows[:min(k, len(rows))]...)
+			}
+			return FieldName{Label: fill(fn.Label), ID: fill(fn.ID)}
+		}
+		if pieces[len(pieces)-1] == "[]" {
+			indices = indices[:len(indices)-1]
+		}
+		pieces = pieces[:len(pieces)-1]
+	}
+	return FieldName{Label: inWords(path), ID: FieldID(path)}
+}
+
+// inWords turns a field path nobody named into words: "country_of_return"
+// into "Country of return", "budget.amount" into "Budget amount". Text
+// that is not a path (an import's "line 3: kind") is left as it is.
+func inWords(path string) string {
+	pieces, indices, ok := splitFieldPath(path)
+	if !ok || path == "" || strings.ContainsAny(path, " :") {
+		return path
+	}
+	var words []string
+	k := 0
+	for _, p := range pieces {
+		if p == "[]" {
+			words = append(words, strconv.Itoa(indices[k]+1))
+			k++
+			continue
+		}
+		words = append(words, strings.ReplaceAll(strings.TrimPrefix(p, "."), "_", " "))
+	}
+	s := strings.Join(words, " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// SummaryItem is one line of a form's error summary.
+type SummaryItem struct {
+	Label, Message, ID string
+}
+
+// Summary lists the form's errors for the error summary: each with its
+// field's label and the id of the input it links to.
+func (f *Form) Summary() []SummaryItem {
+	if f == nil {
+		return nil
+	}
+	out := make([]SummaryItem, len(f.Errors))
+	for i, e := range f.Errors {
+		n := f.Names.Name(e.Field)
+		out[i] = SummaryItem{Label: n.Label, Message: e.Message, ID: n.ID}
+	}
+	return out
 }
 
 // Get returns a submitted value.
@@ -183,6 +301,15 @@ func (f *Form) Get(name string) string {
 		return ""
 	}
 	return f.Values.Get(name)
+}
+
+// At returns the i-th value submitted for name (0 first), or "": the
+// value of one row of a repeated field.
+func (f *Form) At(name string, i int) string {
+	if f == nil || i < 0 || i >= len(f.Values[name]) {
+		return ""
+	}
+	return f.Values[name][i]
 }
 
 // Has reports whether value v was submitted for name (checkboxes, selects).
@@ -205,6 +332,20 @@ func (f *Form) Error(field string) string {
 	}
 	for _, e := range f.Errors {
 		if e.Field == field || strings.HasPrefix(e.Field, field+"[") || strings.HasPrefix(e.Field, field+".") {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// OwnError returns the message for field itself, not for its parts: a
+// list's own error ("results": too many), not a row's ("results[1].value").
+func (f *Form) OwnError(field string) string {
+	if f == nil {
+		return ""
+	}
+	for _, e := range f.Errors {
+		if e.Field == field {
 			return e.Message
 		}
 	}

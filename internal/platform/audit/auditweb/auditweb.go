@@ -1,16 +1,22 @@
 // Package auditweb lets privacy officers and administrators read the audit
-// log and check its chain, in the browser and through the API, with a
-// filter for refused requests for personal data ("Refused reads"). Reading
-// the log is itself audited: it tells who did what to whose data.
+// log and check it, in the browser and through the API, with a filter for
+// refused requests for personal data ("Refused reads"); fetch its signed
+// checkpoints (for a witness to keep) and inclusion proofs for single
+// events. Reading the log is itself audited: it tells who did what to
+// whose data.
 package auditweb
 
 import (
 	"embed"
+	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/audit/refusals"
@@ -27,17 +33,19 @@ var ruleRead = auth.Rule{Action: "read the audit log", Roles: []auth.Role{auth.R
 type handlers struct {
 	db   *store.DB
 	rec  *refusals.Recorder
+	cp   *audit.Checkpointer // nil without an audit key
 	tmpl *web.Templates
 }
 
 // Register adds /audit and the audit API to srv. rec, when not nil, writes
-// the summaries of finished rate-limit windows before refusals are listed.
-func Register(srv *web.Server, db *store.DB, rec *refusals.Recorder) {
+// the summaries of finished rate-limit windows before refusals are listed;
+// cp signs checkpoints, and nil (no audit key) leaves the log without them.
+func Register(srv *web.Server, db *store.DB, rec *refusals.Recorder, cp *audit.Checkpointer) {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		panic(err)
 	}
-	h := &handlers{db: db, rec: rec, tmpl: srv.Templates(sub, template.FuncMap{"describe": Describe})}
+	h := &handlers{db: db, rec: rec, cp: cp, tmpl: srv.Templates(sub, template.FuncMap{"describe": Describe})}
 	srv.AddNav(web.NavItem{Label: "Audit log", Path: "/audit", Roles: []string{string(auth.RolePrivacyOfficer), string(auth.RoleAdmin)}, Order: 90})
 	srv.Page("GET /audit", web.Op{Access: ruleRead}, h.page)
 	tags := []string{"audit"}
@@ -45,7 +53,14 @@ func Register(srv *web.Server, db *store.DB, rec *refusals.Recorder) {
 		Query: []web.Param{{Name: "actor"}, {Name: "object_type"}, {Name: "object_id"}, {Name: "refused", Description: "1: only refused requests for personal data (action denied)"},
 			{Name: "before", Type: "integer", Description: "events with a smaller id"}, {Name: "limit", Type: "integer"}},
 		Response: []Event{}}, h.apiEvents)
-	srv.API("GET /api/v1/audit/verify", web.Op{Summary: "Recompute the hash chain", Tags: tags, Access: ruleRead, Response: VerifyResult{}}, h.apiVerify)
+	srv.API("GET /api/v1/audit/verify", web.Op{Summary: "Verify the log: chain, signatures, stored tree and the checkpoints it holds", Tags: tags, Access: ruleRead, Response: VerifyResult{}}, h.apiVerify)
+	srv.API("GET /api/v1/audit/checkpoint", web.Op{Summary: "The latest signed checkpoint (tree size and root, a signed note) for a witness to keep", Tags: tags,
+		Access: ruleRead, Produces: []string{"text/plain"}}, h.apiCheckpoint)
+	srv.API("POST /api/v1/audit/checkpoint", web.Op{Summary: "Sign a checkpoint now (when the log grew since the latest) and return it", Tags: tags,
+		Access: ruleRead, Produces: []string{"text/plain"}}, h.apiCheckpointNow)
+	srv.API("GET /api/v1/audit/events/{id}/proof", web.Op{Summary: "Inclusion proof of one event (RFC 6962; check with tlog.CheckRecord)", Tags: tags,
+		Access: ruleRead, Response: Proof{},
+		Query: []web.Param{{Name: "size", Type: "integer", Description: "tree size to prove against; default: the latest checkpoint's (signed now if it does not cover the event)"}}}, h.apiProof)
 }
 
 // Event is an audit event in the API.
@@ -62,12 +77,30 @@ type Event struct {
 	Hash       string `json:"hash"`
 }
 
-// VerifyResult is the answer of the chain check.
+// VerifyResult is the answer of the check. Without an audit key only the
+// chain and the stored tree are checked, not signatures or checkpoints.
 type VerifyResult struct {
-	Intact   bool   `json:"intact"`
-	Events   int    `json:"events"`
-	BrokenAt int64  `json:"broken_at,omitempty"`
-	Reason   string `json:"reason,omitempty"`
+	Intact   bool     `json:"intact"`
+	Events   int      `json:"events"` // events before the first broken link
+	BrokenAt int64    `json:"broken_at,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+	Problems []string `json:"problems,omitempty"` // everything wrong, each naming the events concerned
+	Signed   int      `json:"signed"`             // events with a valid signature
+	TreeSize int64    `json:"tree_size"`
+	Root     string   `json:"root"` // base64, of the tree recomputed from the events
+}
+
+// Proof is an inclusion proof: tlog.CheckRecord(hashes, tree_size, root,
+// leaf_index, tlog.RecordHash(leaf)) holds, and root is the checkpoint's.
+type Proof struct {
+	EventID    int64    `json:"event_id"`
+	LeafIndex  int64    `json:"leaf_index"`
+	TreeSize   int64    `json:"tree_size"`
+	Root       string   `json:"root"`      // base64
+	Leaf       string   `json:"leaf"`      // base64 of the leaf data (audit.LeafData)
+	LeafHash   string   `json:"leaf_hash"` // base64 of tlog.RecordHash(leaf)
+	Hashes     []string `json:"hashes"`    // base64, the audit path
+	Checkpoint string   `json:"checkpoint,omitempty"`
 }
 
 // filter is the page's and the API's filter: audit.Filter's, and whether to
@@ -183,19 +216,28 @@ func (h *handlers) page(w http.ResponseWriter, r *http.Request) error {
 		d.Older = v.Encode()
 	}
 	if r.URL.Query().Get("verify") == "1" {
-		res := verify(r, h.db)
+		res := h.verify(r)
 		d.Verify = &res
 	}
 	return h.tmpl.Render(w, r, http.StatusOK, "audit.html", "Audit log", d)
 }
 
-func verify(r *http.Request, db *store.DB) VerifyResult {
-	n, err := audit.Verify(r.Context(), db)
-	res := VerifyResult{Intact: err == nil, Events: n}
-	if be, ok := err.(*audit.BrokenLinkError); ok {
-		res.BrokenAt, res.Reason = be.ID, be.Reason
-	} else if err != nil {
-		res.Reason = "the chain could not be read"
+func (h *handlers) verify(r *http.Request) VerifyResult {
+	var opts audit.CheckOptions
+	if h.cp != nil {
+		opts.Verifier = h.cp.Key.Verifier()
+	}
+	rep, err := audit.Check(r.Context(), h.db, opts)
+	if err != nil {
+		return VerifyResult{Reason: "the log could not be read"}
+	}
+	res := VerifyResult{Intact: len(rep.Problems) == 0, Events: rep.Intact, Problems: rep.Problems, Signed: rep.Signed,
+		TreeSize: rep.Size, Root: rep.Root.String()}
+	switch {
+	case rep.Broken != nil:
+		res.BrokenAt, res.Reason = rep.Broken.ID, rep.Broken.Reason
+	case len(rep.Problems) > 0:
+		res.Reason = rep.Problems[0]
 	}
 	return res
 }
@@ -226,5 +268,108 @@ func (h *handlers) apiVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.WriteJSON(w, http.StatusOK, verify(r, h.db))
+	return web.WriteJSON(w, http.StatusOK, h.verify(r))
+}
+
+// errNoKey: without an audit key there are no checkpoints.
+var errNoKey = &web.Error{Status: http.StatusNotFound, Title: "No checkpoints",
+	Detail: "This server has no audit key (serve --audit-key), so it signs no checkpoints: the log is not tamper-evident."}
+
+// apiCheckpoint serves the latest checkpoint, signing the first one if
+// there is none yet. Fetching it is not audited: it holds no personal data,
+// and a witness fetching every minute would grow the log for nothing.
+func (h *handlers) apiCheckpoint(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.RequireRule(r.Context(), ruleRead); err != nil {
+		return err
+	}
+	if h.cp == nil {
+		return errNoKey
+	}
+	c, err := audit.Latest(r.Context(), h.db, h.cp.Key.Verifier())
+	if err == nil && c == nil {
+		c, err = h.cp.Checkpoint(r.Context())
+	}
+	if err != nil {
+		return err
+	}
+	return writeNote(w, c)
+}
+
+func (h *handlers) apiCheckpointNow(w http.ResponseWriter, r *http.Request) error {
+	if _, err := auth.RequireRule(r.Context(), ruleRead); err != nil {
+		return err
+	}
+	if h.cp == nil {
+		return errNoKey
+	}
+	c, err := h.cp.Checkpoint(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeNote(w, c)
+}
+
+func writeNote(w http.ResponseWriter, c *audit.Checkpoint) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err := w.Write(c.Note)
+	return err
+}
+
+func (h *handlers) apiProof(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.RequireRule(r.Context(), ruleRead)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("auditweb: event %q: %w", r.PathValue("id"), web.ErrNotFound)
+	}
+	var size int64
+	if s := r.URL.Query().Get("size"); s != "" {
+		if size, err = strconv.ParseInt(s, 10, 64); err != nil || size <= 0 {
+			return web.BadRequest("The tree size is not valid.", web.FieldError{Field: "size", Message: "must be a positive whole number"})
+		}
+	}
+	ctx := r.Context()
+	var c *audit.Checkpoint
+	if size == 0 && h.cp != nil {
+		// The latest checkpoint, or a new one if it does not cover the event.
+		seq, err := audit.LeafIndex(ctx, h.db, id)
+		if err != nil {
+			return err
+		}
+		if c, err = audit.Latest(ctx, h.db, h.cp.Key.Verifier()); err != nil {
+			return err
+		}
+		if c == nil || c.Size <= seq {
+			if c, err = h.cp.Checkpoint(ctx); err != nil {
+				return err
+			}
+		}
+		size = c.Size
+	}
+	proof, err := audit.Prove(ctx, h.db, id, size)
+	if err != nil {
+		return err
+	}
+	if c != nil && proof.Root != c.Root {
+		return fmt.Errorf("auditweb: the stored tree does not match checkpoint %d", c.Size)
+	}
+	err = h.db.Transact(ctx, func(tx *store.Tx) error {
+		return audit.Append(ctx, tx, p.Event(audit.ActionRead, "audit_log", strconv.FormatInt(id, 10), "audit review", "inclusion proof"))
+	})
+	if err != nil {
+		return err
+	}
+	leafHash := tlog.RecordHash(proof.Leaf)
+	out := Proof{EventID: id, LeafIndex: proof.Index, TreeSize: proof.Size, Root: proof.Root.String(),
+		Leaf: base64.StdEncoding.EncodeToString(proof.Leaf), LeafHash: leafHash.String(), Hashes: make([]string, len(proof.Hashes))}
+	for i, h := range proof.Hashes {
+		out.Hashes[i] = h.String()
+	}
+	if c != nil {
+		out.Checkpoint = string(c.Note)
+	}
+	return web.WriteJSON(w, http.StatusOK, out)
 }

@@ -99,6 +99,12 @@ func freshSchema(t testing.TB, base string) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// A test database needs no durable commits. With them each commit
+	// waits for its WAL flush, and the demo that most tests load commits
+	// about 2,100 times (every return case step is one service call).
+	if q.Get("synchronous_commit") == "" {
+		q.Set("synchronous_commit", "off")
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
