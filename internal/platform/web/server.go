@@ -111,8 +111,10 @@ type Op struct {
 	// Conceal, when set, names the route's records ("Case"): a caller whom
 	// Access refuses is answered that it is not found, as for a record that
 	// is not there, for routes of records about people where even a refusal
-	// should not say what the address holds.
+	// should not say what the address holds. A caller whom Knows admits (a
+	// party that works on such records, just not in this way) is told 403.
 	Conceal string
+	Knows   Access
 	// Records says, where it matters, which records of the route a caller
 	// admitted by Access may reach ("a case the caller may not see is a
 	// 404"); the document prints it after the roles.
@@ -290,7 +292,7 @@ func (s *Server) adapt(op Op, h HandlerFunc) http.Handler {
 		var err error
 		if op.Access != nil {
 			err = op.Access.Admit(r.Context())
-			if op.Conceal != "" && errors.Is(err, ErrForbidden) {
+			if op.Conceal != "" && errors.Is(err, ErrForbidden) && (op.Knows == nil || op.Knows.Admit(r.Context()) != nil) {
 				err = NotFound(op.Conceal)
 			}
 		}
