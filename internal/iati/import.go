@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 	"kompas/internal/programmes"
 )
 
@@ -127,7 +127,7 @@ const maxEvents = 1000
 // error is for failures of the database.
 func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r io.Reader, fileBytes int64) (*Result, error) {
 	if !programmes.MayCreate(p) {
-		return &Result{}, web.Forbidden("Only policy officers and administrators may import IATI files.")
+		return &Result{}, fault.Forbidden("Only policy officers and administrators may import IATI files.")
 	}
 	opts := im.Options
 	opts.MaxBytes = im.Config.maxBytes()
@@ -244,8 +244,8 @@ func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r i
 				}
 				status, id, nsug, err := im.apply(ctx, tx, writer, it.m, jobID, orgs)
 				if err != nil {
-					e := web.AsError(err)
-					if e.Status >= 500 {
+					e := fault.As(err)
+					if e == nil || e.Kind == fault.KindInternal {
 						return err
 					}
 					batch.Skipped++
@@ -310,7 +310,7 @@ func nullID(id int64) any {
 }
 
 // problemText is why the register refused an activity, naming the fields.
-func problemText(line int, e *web.Error) string {
+func problemText(line int, e *fault.Error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "line %d: ", line)
 	if len(e.Fields) == 0 {
@@ -394,7 +394,7 @@ func (im *Importer) apply(ctx context.Context, tx *store.Tx, w *programmes.IATIW
 			id, err = w.Apply(ctx, plan)
 		}
 		if err != nil {
-			if web.AsError(err).Status >= 500 {
+			if fault.KindOf(err) == fault.KindInternal {
 				return "", 0, 0, err
 			}
 			orgs.rollback()
@@ -471,7 +471,7 @@ func (im *Importer) ownInitiative(ctx context.Context, tx *store.Tx, m *Mapped) 
 	}
 	it, err := im.Reg.GetTx(ctx, tx, id)
 	if err != nil {
-		if errors.Is(err, web.ErrNotFound) {
+		if errors.Is(err, fault.ErrNotFound) {
 			return nil, nil
 		}
 		return nil, err

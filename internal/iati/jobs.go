@@ -13,8 +13,8 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 	"kompas/internal/programmes"
 )
 
@@ -119,8 +119,8 @@ func (im *Importer) RunJob(ctx context.Context, p *auth.Principal, id int64, r i
 	res, runErr := im.Run(ctx, p, id, r, size)
 	status, msg, line := JobDone, "", 0
 	switch {
-	case runErr != nil && web.AsError(runErr).Status < 500:
-		status, msg = JobFailed, web.AsError(runErr).Detail
+	case runErr != nil && fault.KindOf(runErr) != fault.KindInternal:
+		status, msg = JobFailed, fault.As(runErr).Detail
 	case runErr != nil:
 		log := im.Log
 		if log == nil {
@@ -173,7 +173,7 @@ func GetJob(ctx context.Context, q store.Querier, id int64, maxEv int) (*Job, er
 		Scan(&j.Status, &j.Source, &j.FileName, &j.FileBytes, &j.BytesRead, &j.Activities, &j.Created, &j.Updated, &j.Unchanged, &j.Skipped, &j.Suggestions,
 			&j.Error, &j.ErrorLine, &j.Actor, &orgID, &started, &heartbeat, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, web.NotFound("Import job")
+		return nil, fault.NotFound("Import job")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("iati: read job %d: %w", id, err)
@@ -310,7 +310,7 @@ func Suggestions(ctx context.Context, reg *programmes.Register, p *auth.Principa
 // belongs to.
 func Decide(ctx context.Context, reg *programmes.Register, p *auth.Principal, id int64, decision string) (int64, error) {
 	if decision != "confirmed" && decision != "rejected" {
-		return 0, web.Invalid(web.FieldError{Field: "status", Message: "must be confirmed or rejected"})
+		return 0, fault.Invalid(fault.FieldError{Field: "status", Message: "must be confirmed or rejected"})
 	}
 	var jobID int64
 	err := reg.DB.Transact(ctx, func(tx *store.Tx) error {
@@ -319,7 +319,7 @@ func Decide(ctx context.Context, reg *programmes.Register, p *auth.Principal, id
 		var job sql.NullInt64
 		err := tx.QueryRow(ctx, `SELECT initiative_id, objective, job_id FROM iati_suggestions WHERE id = ?`, id).Scan(&initiative, &objective, &job)
 		if errors.Is(err, sql.ErrNoRows) {
-			return web.NotFound("Suggestion")
+			return fault.NotFound("Suggestion")
 		}
 		if err != nil {
 			return fmt.Errorf("iati: read suggestion: %w", err)

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // orgResolver finds the Kompas organisation an activity names, creating it
@@ -220,7 +220,7 @@ func (o *orgResolver) find(ctx context.Context, tx *store.Tx, ref OrgRef, pl *or
 		base = slugify(ref.Name)
 	}
 	if base == "" {
-		return "", web.Invalid(web.FieldError{Field: fmt.Sprintf("line %d: <participating-org>", ref.Line), Message: "the organisation has neither a usable reference nor a name"})
+		return "", fault.Invalid(fault.FieldError{Field: fmt.Sprintf("line %d: <participating-org>", ref.Line), Message: "the organisation has neither a usable reference nor a name"})
 	}
 	slug := base
 	for n := 2; ; n++ {

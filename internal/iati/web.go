@@ -16,6 +16,7 @@ import (
 	"kompas/internal/gcm"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
 	"kompas/internal/programmes"
@@ -93,7 +94,7 @@ func requireImporter(r *http.Request) (*auth.Principal, error) {
 		return nil, err
 	}
 	if !programmes.MayCreate(p) {
-		return nil, web.Forbidden(fmt.Sprintf("A %s of %s may not import IATI files.", p.Role.Label(), p.OrgName))
+		return nil, fault.Forbidden(fmt.Sprintf("A %s of %s may not import IATI files.", p.Role.Label(), p.OrgName))
 	}
 	return p, nil
 }
@@ -104,14 +105,14 @@ func (h *Handlers) receive(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return 0, web.BadRequest("Send the file as multipart/form-data with a field named \"file\".")
+		return 0, fault.Malformed("Send the file as multipart/form-data with a field named \"file\".")
 	}
 	var part io.ReadCloser
 	name := ""
 	for {
 		pt, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return 0, web.Invalid(web.FieldError{Field: "file", Message: "choose an IATI XML file to import"})
+			return 0, fault.Invalid(fault.FieldError{Field: "file", Message: "choose an IATI XML file to import"})
 		}
 		if err != nil {
 			return 0, uploadError(r, err)
@@ -146,7 +147,7 @@ func (h *Handlers) receive(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return 0, web.TooLarge(limit, true)
 	}
 	if n == 0 {
-		return 0, web.Invalid(web.FieldError{Field: "file", Message: "is empty"})
+		return 0, fault.Invalid(fault.FieldError{Field: "file", Message: "is empty"})
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return 0, err
@@ -166,7 +167,7 @@ func uploadError(r *http.Request, err error) error {
 	if tooLarge := web.BodyTooLarge(r); tooLarge != nil {
 		return tooLarge
 	}
-	return web.BadRequest("The upload could not be read: " + err.Error())
+	return fault.Malformed("The upload could not be read: " + err.Error())
 }
 
 // run imports a received file in the background, one at a time per node.
@@ -223,14 +224,14 @@ func (h *Handlers) uploadForm(w http.ResponseWriter, r *http.Request) error {
 	id, err := h.receive(w, r, p, "web")
 	if err != nil {
 		e := web.AsError(err)
-		if e.Status >= 500 || e.Status == http.StatusForbidden {
+		if web.Status(e.Kind) >= 500 || web.Status(e.Kind) == http.StatusForbidden {
 			return err
 		}
 		form := &web.Form{Errors: e.Fields}
 		if len(form.Errors) == 0 {
-			form.Errors = []web.FieldError{{Field: "file", Message: e.Detail}}
+			form.Errors = []fault.FieldError{{Field: "file", Message: e.Detail}}
 		}
-		return h.renderUpload(w, r, e.Status, form)
+		return h.renderUpload(w, r, web.Status(e.Kind), form)
 	}
 	return h.srv.Redirect(w, r, fmt.Sprintf("/imports/iati/%d", id), "The file was received; its import is running.")
 }
@@ -256,7 +257,7 @@ func (h *Handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 func jobID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, web.NotFound("Import job")
+		return 0, fault.NotFound("Import job")
 	}
 	return id, nil
 }
@@ -354,7 +355,7 @@ func (h *Handlers) apiSuggestions(w http.ResponseWriter, r *http.Request) error 
 func suggestionID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, web.NotFound("Suggestion")
+		return 0, fault.NotFound("Suggestion")
 	}
 	return id, nil
 }
@@ -369,7 +370,7 @@ func (h *Handlers) decideForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	decision := r.PostForm.Get("status")
 	job, err := Decide(r.Context(), h.Reg, p, id, decision)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -49,7 +50,7 @@ func (h *Handlers) registerAPI() {
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, web.NotFound("Initiative")
+		return 0, fault.NotFound("Initiative")
 	}
 	return id, nil
 }
@@ -98,7 +99,7 @@ func ifMatch(r *http.Request) (int, error) {
 	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
 	v, err := strconv.Atoi(strings.TrimPrefix(h, "v"))
 	if err != nil || v <= 0 {
-		return 0, web.BadRequest("If-Match must be an ETag this API gave, such as \"v3\".", web.FieldError{Field: "If-Match", Message: "not a version"})
+		return 0, fault.Malformed("If-Match must be an ETag this API gave, such as \"v3\".", fault.FieldError{Field: "If-Match", Message: "not a version"})
 	}
 	return v, nil
 }
@@ -149,7 +150,7 @@ func (h *Handlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if body.ID != 0 && body.ID != id {
-		return web.Invalid(web.FieldError{Field: "id", Message: fmt.Sprintf("is %d but the address is for initiative %d", body.ID, id)})
+		return fault.Invalid(fault.FieldError{Field: "id", Message: fmt.Sprintf("is %d but the address is for initiative %d", body.ID, id)})
 	}
 	in := body.Input
 	v, err := ifMatch(r)
@@ -159,7 +160,7 @@ func (h *Handlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 	if in.Version == 0 {
 		in.Version = v
 	} else if v != 0 && v != in.Version {
-		return web.BadRequest("If-Match and version disagree.", web.FieldError{Field: "version", Message: "differs from If-Match"})
+		return fault.Malformed("If-Match and version disagree.", fault.FieldError{Field: "version", Message: "differs from If-Match"})
 	}
 	it, err := h.Reg.Update(r.Context(), p, id, in)
 	if err != nil {

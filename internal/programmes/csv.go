@@ -14,6 +14,7 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
 )
@@ -112,7 +113,7 @@ func splitList(s string) []string {
 
 // ParseCSV reads an import file. Errors name the line and column; the
 // caller imports nothing when there are any.
-func ParseCSV(r io.Reader) ([]CSVRow, []web.FieldError, error) {
+func ParseCSV(r io.Reader) ([]CSVRow, []fault.FieldError, error) {
 	// A byte order mark (as spreadsheets write) goes, even before a quoted
 	// first header cell.
 	br := bufio.NewReader(r)
@@ -124,29 +125,29 @@ func ParseCSV(r io.Reader) ([]CSVRow, []web.FieldError, error) {
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, web.BadRequest("The CSV file is empty.")
+		return nil, nil, fault.Malformed("The CSV file is empty.")
 	}
 	if err != nil {
-		return nil, nil, web.BadRequest("The CSV file could not be read: " + err.Error())
+		return nil, nil, fault.Malformed("The CSV file could not be read: " + err.Error())
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		if !oneOf(h, csvHeader) {
-			return nil, nil, web.BadRequest("The CSV header has an unknown column.", web.FieldError{Field: fmt.Sprintf("header[%d]", i), Message: fmt.Sprintf("%q is not a column (columns: %s)", truncate(h, 40), strings.Join(csvHeader, ", "))})
+			return nil, nil, fault.Malformed("The CSV header has an unknown column.", fault.FieldError{Field: fmt.Sprintf("header[%d]", i), Message: fmt.Sprintf("%q is not a column (columns: %s)", truncate(h, 40), strings.Join(csvHeader, ", "))})
 		}
 		if _, dup := col[h]; dup {
-			return nil, nil, web.BadRequest("The CSV header names a column twice.", web.FieldError{Field: h, Message: "given twice"})
+			return nil, nil, fault.Malformed("The CSV header names a column twice.", fault.FieldError{Field: h, Message: "given twice"})
 		}
 		col[h] = i
 	}
 	for _, need := range []string{"title", "kind", "status"} {
 		if _, ok := col[need]; !ok {
-			return nil, nil, web.BadRequest("The CSV header lacks a required column.", web.FieldError{Field: need, Message: "column is required"})
+			return nil, nil, fault.Malformed("The CSV header lacks a required column.", fault.FieldError{Field: need, Message: "column is required"})
 		}
 	}
 	var rows []CSVRow
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -155,11 +156,11 @@ func ParseCSV(r io.Reader) ([]CSVRow, []web.FieldError, error) {
 		if err != nil {
 			// The error names its own line; FieldPos would panic on a
 			// record that ended before its first field did.
-			return nil, nil, web.BadRequest(fmt.Sprintf("The CSV file could not be read: %v", err))
+			return nil, nil, fault.Malformed(fmt.Sprintf("The CSV file could not be read: %v", err))
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rows) >= maxImportRows {
-			return nil, nil, web.BadRequest(fmt.Sprintf("The CSV file has more than %d rows; split it.", maxImportRows))
+			return nil, nil, fault.Malformed(fmt.Sprintf("The CSV file has more than %d rows; split it.", maxImportRows))
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
@@ -168,7 +169,7 @@ func ParseCSV(r io.Reader) ([]CSVRow, []web.FieldError, error) {
 			return ""
 		}
 		bad := func(field, msg string) {
-			errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d: %s", line, field), Message: msg})
+			errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d: %s", line, field), Message: msg})
 		}
 		row := CSVRow{Line: line}
 		if s := strings.TrimSpace(get("id")); s != "" {
@@ -242,14 +243,14 @@ func (r *Register) ImportCSV(ctx context.Context, p *auth.Principal, rd io.Reade
 		return res, err
 	}
 	if len(rows) == 0 && len(errs) == 0 {
-		return res, web.Invalid(web.FieldError{Field: "file", Message: "has a header but no rows"})
+		return res, fault.Invalid(fault.FieldError{Field: "file", Message: "has a header but no rows"})
 	}
 	err = r.DB.Transact(ctx, func(tx *store.Tx) error {
 		for _, row := range rows {
 			var err error
 			if row.ID > 0 {
 				if row.Version == 0 {
-					errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d: version", row.Line), Message: "is required to update an existing initiative"})
+					errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d: version", row.Line), Message: "is required to update an existing initiative"})
 					continue
 				}
 				err = r.UpdateTx(ctx, tx, p, row.ID, row.Input)
@@ -264,14 +265,14 @@ func (r *Register) ImportCSV(ctx context.Context, p *auth.Principal, rd io.Reade
 			}
 			if err != nil {
 				e := web.AsError(err)
-				if e.Status >= 500 {
+				if web.Status(e.Kind) >= 500 {
 					return err
 				}
 				if len(e.Fields) == 0 {
-					errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d", row.Line), Message: e.Detail})
+					errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d", row.Line), Message: e.Detail})
 				}
 				for _, f := range e.Fields {
-					errs = append(errs, web.FieldError{Field: fmt.Sprintf("line %d: %s", row.Line, f.Field), Message: f.Message})
+					errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d: %s", row.Line, f.Field), Message: f.Message})
 				}
 			}
 			if len(errs) > 200 {
@@ -279,7 +280,7 @@ func (r *Register) ImportCSV(ctx context.Context, p *auth.Principal, rd io.Reade
 			}
 		}
 		if len(errs) > 0 {
-			return &web.Error{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Nothing was imported: correct these rows and try again.", Fields: errs}
+			return &fault.Error{Kind: fault.KindInvalid, Title: "Invalid input", Detail: "Nothing was imported: correct these rows and try again.", Fields: errs}
 		}
 		return audit.Append(ctx, tx, p.Event(audit.ActionImport, "initiative", "", "programme register", fmt.Sprintf("CSV: %d created, %d updated", res.Created, res.Updated)))
 	})
@@ -321,7 +322,7 @@ func (h *Handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 		return h.apiImportXLSX(w, r)
 	}
 	if !strings.HasPrefix(ct, "text/csv") {
-		return web.BadRequest("Send the file as the body with Content-Type: text/csv or " + XLSXType + ".")
+		return fault.Malformed("Send the file as the body with Content-Type: text/csv or " + XLSXType + ".")
 	}
 	res, err := h.Reg.ImportCSV(r.Context(), p, r.Body)
 	if err != nil {

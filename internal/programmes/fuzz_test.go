@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -70,8 +71,8 @@ func FuzzInitiativeJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var in Input
 		if err := web.DecodeJSONFrom(bytes.NewReader(body), &in); err != nil {
-			var we *web.Error
-			if !errors.As(err, &we) || we.Status != 400 {
+			var we *fault.Error
+			if !errors.As(err, &we) || web.Status(we.Kind) != 400 {
 				t.Fatalf("decode error is not a web 400: %#v", err)
 			}
 			return
@@ -153,8 +154,8 @@ func FuzzCSVImport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, errs, err := ParseCSV(bytes.NewReader(data))
 		if err != nil {
-			var we *web.Error
-			if !errors.As(err, &we) || we.Status < 400 || we.Status >= 500 {
+			var we *fault.Error
+			if !errors.As(err, &we) || web.Status(we.Kind) < 400 || web.Status(we.Kind) >= 500 {
 				t.Fatalf("ParseCSV error is not a web 4xx: %#v", err)
 			}
 			return

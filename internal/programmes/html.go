@@ -15,6 +15,7 @@ import (
 	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/web"
 )
@@ -284,8 +285,8 @@ func compact(v url.Values) url.Values {
 
 // inputOf reads the form into an Input. Rows of the repeated fields left
 // empty are skipped.
-func inputOf(v url.Values) (Input, []web.FieldError) {
-	var errs []web.FieldError
+func inputOf(v url.Values) (Input, []fault.FieldError) {
+	var errs []fault.FieldError
 	in := Input{Title: v.Get("title"), Summary: v.Get("summary"), Kind: v.Get("kind"), Status: v.Get("status"), Lead: v.Get("lead"),
 		Start: v.Get("start"), End: v.Get("end"), ReportSection: v.Get("report_section"), Principles: v["principles"],
 		Countries: strings.FieldsFunc(v.Get("countries"), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }),
@@ -298,7 +299,7 @@ func inputOf(v url.Values) (Input, []web.FieldError) {
 		for _, s := range v[pair.name] {
 			n, err := strconv.Atoi(s)
 			if err != nil {
-				errs = append(errs, web.FieldError{Field: pair.name, Message: "must be numbers"})
+				errs = append(errs, fault.FieldError{Field: pair.name, Message: "must be numbers"})
 				continue
 			}
 			*pair.dst = append(*pair.dst, n)
@@ -427,8 +428,8 @@ var chosenFromList = regexp.MustCompile(`^(kind|status|partners\[\d+\]\.role)$`)
 // forThePage rewrites the API's messages that list codes for a field the
 // page offers as a list ("must be one of policy_measure, law, …") into
 // what the person can do about it; the API keeps its message.
-func forThePage(fields []web.FieldError) []web.FieldError {
-	out := make([]web.FieldError, len(fields))
+func forThePage(fields []fault.FieldError) []fault.FieldError {
+	out := make([]fault.FieldError, len(fields))
 	for i, f := range fields {
 		if chosenFromList.MatchString(f.Field) && strings.HasPrefix(f.Message, "must be one of ") {
 			f.Message = "choose one from the list"
@@ -454,7 +455,7 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
 	if list := addingRow(r.PostForm); list != "" {
@@ -467,9 +468,9 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	it, err := h.Reg.Create(r.Context(), p, in)
 	if err != nil {
-		if e := web.AsError(err); e.Status == http.StatusUnprocessableEntity {
+		if e := web.AsError(err); web.Status(e.Kind) == http.StatusUnprocessableEntity {
 			form.Errors = forThePage(e.Fields)
-			return h.renderForm(w, r, e.Status, form, 0, "", "")
+			return h.renderForm(w, r, web.Status(e.Kind), form, 0, "", "")
 		}
 		return err
 	}
@@ -530,7 +531,7 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
 	if list := addingRow(r.PostForm); list != "" {
@@ -544,10 +545,10 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 	_, err = h.Reg.Update(r.Context(), p, it.ID, in)
 	if err != nil {
 		e := web.AsError(err)
-		switch e.Status {
+		switch web.Status(e.Kind) {
 		case http.StatusUnprocessableEntity:
 			form.Errors = forThePage(e.Fields)
-			return h.renderForm(w, r, e.Status, form, it.ID, "", "")
+			return h.renderForm(w, r, web.Status(e.Kind), form, it.ID, "", "")
 		case http.StatusConflict:
 			// Keep what the user typed; let them save over the newer
 			// version knowingly.
@@ -556,7 +557,7 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 				return gerr
 			}
 			form.Values.Set("version", strconv.Itoa(cur.Version))
-			form.Errors = []web.FieldError{{Field: "version", Message: "someone else changed this initiative while you were editing"}}
+			form.Errors = []fault.FieldError{{Field: "version", Message: "someone else changed this initiative while you were editing"}}
 			msg := fmt.Sprintf("Someone else changed this initiative on %s (now version %d). Your changes are below and have not been saved. Compare with the current version, then save again to replace it.",
 				cur.UpdatedAt.UTC().Format("2 Jan 2006 15:04 MST"), cur.Version)
 			return h.renderForm(w, r, http.StatusConflict, form, it.ID, msg, "")
@@ -580,7 +581,7 @@ func (h *Handlers) deleteForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	v, _ := strconv.Atoi(r.PostForm.Get("version"))
 	if err := h.Reg.Delete(r.Context(), p, it.ID, v); err != nil {
@@ -665,27 +666,27 @@ func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
 		if tooLarge := web.BodyTooLarge(r); tooLarge != nil {
 			return h.renderTooLarge(w, r, tooLarge)
 		}
-		form.Errors = []web.FieldError{{Field: "file", Message: "Choose a CSV file to import"}}
+		form.Errors = []fault.FieldError{{Field: "file", Message: "Choose a CSV file to import"}}
 		return h.tmpl.Render(w, r, http.StatusUnprocessableEntity, "import.html", "Import initiatives", importData{Form: form})
 	}
 	defer file.Close()
 	res, err := h.Reg.ImportCSV(r.Context(), p, file)
 	if err != nil {
 		e := web.AsError(err)
-		if e.Status >= 500 || e.Status == http.StatusForbidden {
+		if web.Status(e.Kind) >= 500 || web.Status(e.Kind) == http.StatusForbidden {
 			return err
 		}
 		form.Errors = e.Fields
 		if len(form.Errors) == 0 {
-			form.Errors = []web.FieldError{{Field: "file", Message: e.Detail}}
+			form.Errors = []fault.FieldError{{Field: "file", Message: e.Detail}}
 		}
-		return h.tmpl.Render(w, r, e.Status, "import.html", "Import initiatives", importData{Form: form})
+		return h.tmpl.Render(w, r, web.Status(e.Kind), "import.html", "Import initiatives", importData{Form: form})
 	}
 	return h.tmpl.Render(w, r, http.StatusOK, "import.html", "Import initiatives", importData{Form: form, Result: &res})
 }
 
 // renderTooLarge shows the import form again with the 413 beside the file
 // input.
-func (h *Handlers) renderTooLarge(w http.ResponseWriter, r *http.Request, e *web.Error) error {
-	return h.tmpl.Render(w, r, e.Status, "import.html", "Import initiatives", importData{Form: &web.Form{Errors: e.Fields}})
+func (h *Handlers) renderTooLarge(w http.ResponseWriter, r *http.Request, e *fault.Error) error {
+	return h.tmpl.Render(w, r, web.Status(e.Kind), "import.html", "Import initiatives", importData{Form: &web.Form{Errors: e.Fields}})
 }

@@ -19,8 +19,8 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // Outcomes of UpsertIATI.
@@ -249,7 +249,7 @@ func (w *IATIWriter) Plan(ctx context.Context, cur *Initiative, iatiID string, i
 	pl := &IATIPlan{cur: cur, iatiID: iatiID, in: in}
 	c, errs := validate(in, w.pillars)
 	if len(errs) > 0 {
-		return pl, web.Invalid(errs...)
+		return pl, fault.Invalid(errs...)
 	}
 	pl.c = c
 	switch {
@@ -281,7 +281,7 @@ func (w *IATIWriter) Apply(ctx context.Context, pl *IATIPlan) (int64, error) {
 	if cur.iatiID != pl.iatiID {
 		if _, err := w.tx.Exec(ctx, `UPDATE initiatives SET iati_identifier = ? WHERE id = ?`, nullStr(pl.iatiID), cur.ID); err != nil {
 			if store.IsUniqueViolation(err) {
-				return cur.ID, web.Conflict(fmt.Sprintf("another initiative already has the IATI identifier %q", truncate(pl.iatiID, 80)))
+				return cur.ID, fault.Conflict(fmt.Sprintf("another initiative already has the IATI identifier %q", truncate(pl.iatiID, 80)))
 			}
 			return cur.ID, fmt.Errorf("programmes: set IATI identifier: %w", err)
 		}
@@ -305,7 +305,7 @@ func (w *IATIWriter) create(ctx context.Context, c *clean, iatiID string) (int64
 			c.in.Start, c.in.End, c.startDate, c.endDate, c.budgetMinor, currencyOf(c.in.Budget), c.in.ReportSection, now, now, p.Email}, &id)
 	if err != nil {
 		if store.IsUniqueViolation(err) {
-			return 0, web.Conflict(fmt.Sprintf("another initiative already has the IATI identifier %q", truncate(iatiID, 80)))
+			return 0, fault.Conflict(fmt.Sprintf("another initiative already has the IATI identifier %q", truncate(iatiID, 80)))
 		}
 		return 0, fmt.Errorf("programmes: create: %w", err)
 	}
@@ -441,27 +441,27 @@ func (w *IATIWriter) resolveOrgsAtOnce(ctx context.Context, c *clean) (*int64, [
 			return nil, nil, err
 		}
 	}
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	var lead *int64
 	if c.in.Lead != "" {
 		if o, ok := found[c.in.Lead]; ok {
 			lead = &o.id
 		} else {
-			errs = append(errs, web.FieldError{Field: "lead", Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Lead, 64))})
+			errs = append(errs, fault.FieldError{Field: "lead", Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Lead, 64))})
 		}
 	}
 	var partners []int64
 	for i := range c.in.Partners {
 		o, ok := found[c.in.Partners[i].Org]
 		if !ok {
-			errs = append(errs, web.FieldError{Field: fmt.Sprintf("partners[%d].org", i), Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Partners[i].Org, 64))})
+			errs = append(errs, fault.FieldError{Field: fmt.Sprintf("partners[%d].org", i), Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Partners[i].Org, 64))})
 			continue
 		}
 		c.in.Partners[i].Name = o.name
 		partners = append(partners, o.id)
 	}
 	if len(errs) > 0 {
-		return nil, nil, web.Invalid(errs...)
+		return nil, nil, fault.Invalid(errs...)
 	}
 	return lead, partners, nil
 }

@@ -2,7 +2,7 @@ package programmes
 
 import (
 	"kompas/internal/platform/auth"
-	"kompas/internal/platform/web"
+	"kompas/internal/platform/fault"
 )
 
 // Who may do what in the register. Reading needs only a sign-in; the routes
@@ -22,7 +22,7 @@ var (
 // or an administrator.
 func canEdit(p *auth.Principal, it *Initiative) error {
 	if p == nil {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	if ruleAdmin.Allows(p, auth.RelNone) {
 		return nil

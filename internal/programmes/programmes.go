@@ -23,9 +23,9 @@ import (
 	"golang.org/x/text/currency"
 
 	"kompas/internal/gcm"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 //go:embed migrations/*.sql
@@ -207,10 +207,10 @@ type clean struct {
 // validate checks everything that needs no database and normalises the
 // input (trimmed text, sorted unique lists, upper-case codes). pillars is
 // the set of pillar numbers of the default framework.
-func validate(in Input, pillars map[int]bool) (clean, []web.FieldError) {
-	var errs []web.FieldError
+func validate(in Input, pillars map[int]bool) (clean, []fault.FieldError) {
+	var errs []fault.FieldError
 	bad := func(field, msg string, args ...any) {
-		errs = append(errs, web.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
+		errs = append(errs, fault.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
 	}
 	in = copyLists(in)
 	text := func(field string, s *string, required bool, max int) {

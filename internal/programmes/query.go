@@ -13,9 +13,9 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"kompas/internal/gcm"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 func countryName(code string) string { return geo.Name(code) }
@@ -156,7 +156,7 @@ const MaxPerPage = 100
 func ParseFilter(v url.Values) (Filter, error) {
 	f := Filter{Query: strings.TrimSpace(v.Get("q")), Country: strings.ToUpper(strings.TrimSpace(v.Get("country"))),
 		Partner: strings.TrimSpace(v.Get("partner")), Kind: v.Get("kind"), Status: v.Get("status"), Page: 1, PerPage: 25}
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	num := func(name string, dst *int, lo, hi int) {
 		s := strings.TrimSpace(v.Get(name))
 		if s == "" {
@@ -164,7 +164,7 @@ func ParseFilter(v url.Values) (Filter, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < lo || n > hi {
-			errs = append(errs, web.FieldError{Field: name, Message: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)})
+			errs = append(errs, fault.FieldError{Field: name, Message: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)})
 			return
 		}
 		*dst = n
@@ -175,22 +175,22 @@ func ParseFilter(v url.Values) (Filter, error) {
 	num("page", &f.Page, 1, 1_000_000)
 	num("per_page", &f.PerPage, 1, MaxPerPage)
 	if f.Country != "" && !geo.Valid(f.Country) {
-		errs = append(errs, web.FieldError{Field: "country", Message: "must be an ISO 3166-1 alpha-2 country code"})
+		errs = append(errs, fault.FieldError{Field: "country", Message: "must be an ISO 3166-1 alpha-2 country code"})
 	}
 	if f.Partner != "" && !isSlug(f.Partner) {
-		errs = append(errs, web.FieldError{Field: "partner", Message: "must be an organisation slug"})
+		errs = append(errs, fault.FieldError{Field: "partner", Message: "must be an organisation slug"})
 	}
 	if f.Kind != "" && !oneOf(f.Kind, Kinds) {
-		errs = append(errs, web.FieldError{Field: "kind", Message: "must be one of " + strings.Join(Kinds, ", ")})
+		errs = append(errs, fault.FieldError{Field: "kind", Message: "must be one of " + strings.Join(Kinds, ", ")})
 	}
 	if f.Status != "" && !oneOf(f.Status, Statuses) {
-		errs = append(errs, web.FieldError{Field: "status", Message: "must be one of " + strings.Join(Statuses, ", ")})
+		errs = append(errs, fault.FieldError{Field: "status", Message: "must be one of " + strings.Join(Statuses, ", ")})
 	}
 	if len(f.Query) > 200 {
-		errs = append(errs, web.FieldError{Field: "q", Message: "must be at most 200 characters"})
+		errs = append(errs, fault.FieldError{Field: "q", Message: "must be at most 200 characters"})
 	}
 	if len(errs) > 0 {
-		return f, web.BadRequest("Some filters are not valid.", errs...)
+		return f, fault.Malformed("Some filters are not valid.", errs...)
 	}
 	return f, nil
 }
@@ -533,7 +533,7 @@ func (r *Register) Money(ctx context.Context, by string) ([]MoneyRow, error) {
 		q = `SELECT x.code, '', i.currency, SUM(i.budget_minor), COUNT(*) FROM initiative_countries x JOIN initiatives i ON i.id = x.initiative_id
 			WHERE i.budget_minor IS NOT NULL GROUP BY x.code, i.currency ORDER BY 4 DESC, x.code, i.currency`
 	default:
-		return nil, web.BadRequest("Unknown grouping.", web.FieldError{Field: "by", Message: "must be objective, partner or country"})
+		return nil, fault.Malformed("Unknown grouping.", fault.FieldError{Field: "by", Message: "must be objective, partner or country"})
 	}
 	rows, err := r.DB.Query(ctx, q)
 	if err != nil {

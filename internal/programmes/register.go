@@ -13,8 +13,8 @@ import (
 	"kompas/internal/gcm"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // Register is the programme register's service: its rules and SQL. The
@@ -58,7 +58,7 @@ func (r *Register) Check(ctx context.Context, in Input) (clean, error) {
 	}
 	c, errs := validate(in, pillars)
 	if len(errs) > 0 {
-		return c, web.Invalid(errs...)
+		return c, fault.Invalid(errs...)
 	}
 	return c, nil
 }
@@ -66,7 +66,7 @@ func (r *Register) Check(ctx context.Context, in Input) (clean, error) {
 // resolveOrgs looks up the lead and partner slugs inside tx; unknown ones
 // are field errors.
 func resolveOrgs(ctx context.Context, tx *store.Tx, c *clean) (lead *int64, partners []int64, err error) {
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	find := func(slug string) (int64, string, bool, error) {
 		var id int64
 		var name string
@@ -82,7 +82,7 @@ func resolveOrgs(ctx context.Context, tx *store.Tx, c *clean) (lead *int64, part
 			return nil, nil, err
 		}
 		if !ok {
-			errs = append(errs, web.FieldError{Field: "lead", Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Lead, 64))})
+			errs = append(errs, fault.FieldError{Field: "lead", Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Lead, 64))})
 		} else {
 			lead = &id
 		}
@@ -93,14 +93,14 @@ func resolveOrgs(ctx context.Context, tx *store.Tx, c *clean) (lead *int64, part
 			return nil, nil, err
 		}
 		if !ok {
-			errs = append(errs, web.FieldError{Field: fmt.Sprintf("partners[%d].org", i), Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Partners[i].Org, 64))})
+			errs = append(errs, fault.FieldError{Field: fmt.Sprintf("partners[%d].org", i), Message: fmt.Sprintf("no organisation %q is known", truncate(c.in.Partners[i].Org, 64))})
 			continue
 		}
 		c.in.Partners[i].Name = name
 		partners = append(partners, id)
 	}
 	if len(errs) > 0 {
-		return nil, nil, web.Invalid(errs...)
+		return nil, nil, fault.Invalid(errs...)
 	}
 	return lead, partners, nil
 }
@@ -305,7 +305,7 @@ func (r *Register) UpdateTx(ctx context.Context, tx *store.Tx, p *auth.Principal
 		return err
 	}
 	if in.Version <= 0 {
-		return web.Invalid(web.FieldError{Field: "version", Message: "is required: send the version you read, so that a concurrent change is not overwritten"})
+		return fault.Invalid(fault.FieldError{Field: "version", Message: "is required: send the version you read, so that a concurrent change is not overwritten"})
 	}
 	if in.Version != cur.Version {
 		// Decided here as well as in the UPDATE below (which catches a
@@ -345,7 +345,7 @@ func staleVersion(sent, now int) error {
 	if now > 0 {
 		state = fmt.Sprintf("it is now at version %d", now)
 	}
-	return &web.Error{Status: 409, Title: "Conflict", Detail: fmt.Sprintf(
+	return &fault.Error{Kind: fault.KindConflict, Title: "Conflict", Detail: fmt.Sprintf(
 		"This initiative was changed by someone else after you read it (you sent version %d; %s). Reload it and apply your change again.", sent, state)}
 }
 
@@ -360,7 +360,7 @@ func (r *Register) Delete(ctx context.Context, p *auth.Principal, id int64, vers
 			return err
 		}
 		if version != 0 && version != cur.Version {
-			return web.Conflict(fmt.Sprintf("This initiative was changed after you read it (now version %d); nothing was deleted.", cur.Version))
+			return fault.Conflict(fmt.Sprintf("This initiative was changed after you read it (now version %d); nothing was deleted.", cur.Version))
 		}
 		if tx.Dialect() == store.SQLite {
 			if _, err := tx.Exec(ctx, `DELETE FROM initiatives_fts WHERE rowid = ?`, id); err != nil {
@@ -408,7 +408,7 @@ func scanInitiative(sc interface{ Scan(...any) error }) (*Initiative, error) {
 func getInitiative(ctx context.Context, q store.Querier, id int64) (*Initiative, error) {
 	it, err := scanInitiative(q.QueryRow(ctx, `SELECT `+initiativeColumns+initiativeFrom+` WHERE i.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, web.NotFound("Initiative")
+		return nil, fault.NotFound("Initiative")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("programmes: get %d: %w", id, err)

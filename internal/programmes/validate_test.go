@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"kompas/internal/platform/facts"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -39,7 +40,7 @@ func validBase() Input {
 	}
 }
 
-func fieldsOf(errs []web.FieldError) []string {
+func fieldsOf(errs []fault.FieldError) []string {
 	out := []string{}
 	for _, e := range errs {
 		out = append(out, e.Field)
@@ -539,7 +540,7 @@ func TestValueJSON(t *testing.T) {
 	}
 	err := web.DecodeJSONFrom(strings.NewReader(`{"results":[{"indicator":"x","value":true}]}`), &r)
 	e := web.AsError(err)
-	if e.Status != 400 || len(e.Fields) != 1 || e.Fields[0].Field != "results[0].value" {
+	if web.Status(e.Kind) != 400 || len(e.Fields) != 1 || e.Fields[0].Field != "results[0].value" {
 		t.Errorf("value of the wrong type: %v", err)
 	}
 }
@@ -584,7 +585,7 @@ func TestMoneyJSON(t *testing.T) {
 			err := web.DecodeJSONFrom(strings.NewReader(tt.body), &in)
 			if tt.wantField != "" {
 				e := web.AsError(err)
-				if e.Status != 400 || len(e.Fields) == 0 || e.Fields[0].Field != tt.wantField {
+				if web.Status(e.Kind) != 400 || len(e.Fields) == 0 || e.Fields[0].Field != tt.wantField {
 					t.Fatalf("got %v, want a 400 naming %s", err, tt.wantField)
 				}
 				return
@@ -686,7 +687,7 @@ func TestParseFilter(t *testing.T) {
 				return
 			}
 			e := web.AsError(err)
-			if e.Status != 400 || len(e.Fields) != 1 || e.Fields[0].Field != tt.field {
+			if web.Status(e.Kind) != 400 || len(e.Fields) != 1 || e.Fields[0].Field != tt.field {
 				t.Errorf("ParseFilter(%s) error = %v; want a 400 naming %s", tt.query, err, tt.field)
 			}
 		})

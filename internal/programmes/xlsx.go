@@ -22,6 +22,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -74,7 +75,7 @@ func WriteXLSX(w io.Writer, items []*Initiative) error {
 		cells := make([]any, len(rec))
 		for i, v := range rec {
 			if utf8.RuneCountInString(v) > xlsxMaxCellChars {
-				return web.Conflict(fmt.Sprintf("Row %d, column %s, is longer than a spreadsheet cell may be (%d characters); export CSV instead.", row, csvHeader[i], xlsxMaxCellChars))
+				return fault.Conflict(fmt.Sprintf("Row %d, column %s, is longer than a spreadsheet cell may be (%d characters); export CSV instead.", row, csvHeader[i], xlsxMaxCellChars))
 			}
 			if row == 1 {
 				cells[i] = excelize.Cell{StyleID: bold, Value: v}
@@ -102,16 +103,16 @@ func isZip(b []byte) bool { return bytes.HasPrefix(b, []byte("PK\x03\x04")) }
 func xlsxToCSV(rd io.Reader) ([]byte, map[int]int, error) {
 	f, err := excelize.OpenReader(rd, excelize.Options{UnzipSizeLimit: xlsxUnzipLimit, UnzipXMLSizeLimit: xlsxUnzipXMLLimit})
 	if err != nil {
-		return nil, nil, web.BadRequest("The file is not an XLSX workbook that can be read: " + err.Error())
+		return nil, nil, fault.Malformed("The file is not an XLSX workbook that can be read: " + err.Error())
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, nil, web.BadRequest("The workbook has no sheet.")
+		return nil, nil, fault.Malformed("The workbook has no sheet.")
 	}
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
-		return nil, nil, web.BadRequest("The first sheet could not be read: " + err.Error())
+		return nil, nil, fault.Malformed("The first sheet could not be read: " + err.Error())
 	}
 	defer rows.Close()
 	var buf bytes.Buffer
@@ -121,7 +122,7 @@ func xlsxToCSV(rd io.Reader) ([]byte, map[int]int, error) {
 	for row := 1; rows.Next(); row++ {
 		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, nil, web.BadRequest(fmt.Sprintf("Row %d of the sheet could not be read: %v", row, err))
+			return nil, nil, fault.Malformed(fmt.Sprintf("Row %d of the sheet could not be read: %v", row, err))
 		}
 		empty := true
 		for _, c := range cols {
@@ -134,7 +135,7 @@ func xlsxToCSV(rd io.Reader) ([]byte, map[int]int, error) {
 			continue
 		}
 		if len(lineRow) > maxImportRows+1 {
-			return nil, nil, web.BadRequest(fmt.Sprintf("The sheet has more than %d rows; split it.", maxImportRows))
+			return nil, nil, fault.Malformed(fmt.Sprintf("The sheet has more than %d rows; split it.", maxImportRows))
 		}
 		lineRow[line] = row
 		if err := cw.Write(cols); err != nil {
@@ -144,10 +145,10 @@ func xlsxToCSV(rd io.Reader) ([]byte, map[int]int, error) {
 		line = bytes.Count(buf.Bytes(), []byte("\n")) + 1
 	}
 	if err := rows.Error(); err != nil {
-		return nil, nil, web.BadRequest("The sheet could not be read: " + err.Error())
+		return nil, nil, fault.Malformed("The sheet could not be read: " + err.Error())
 	}
 	if buf.Len() == 0 {
-		return nil, nil, web.BadRequest("The sheet is empty.")
+		return nil, nil, fault.Malformed("The sheet is empty.")
 	}
 	return buf.Bytes(), lineRow, nil
 }
@@ -156,7 +157,7 @@ var csvLineRef = regexp.MustCompile(`\bline (\d+)\b`)
 
 // toRows rewrites "line N" in an import error to the sheet's "row M".
 func toRows(err error, lineRow map[int]int) error {
-	var e *web.Error
+	var e *fault.Error
 	if !errors.As(err, &e) {
 		return err
 	}
@@ -171,9 +172,9 @@ func toRows(err error, lineRow map[int]int) error {
 	}
 	c := *e
 	c.Detail = strings.ReplaceAll(fix(c.Detail), "CSV", "XLSX")
-	c.Fields = make([]web.FieldError, len(e.Fields))
+	c.Fields = make([]fault.FieldError, len(e.Fields))
 	for i, f := range e.Fields {
-		c.Fields[i] = web.FieldError{Field: fix(f.Field), Message: fix(f.Message)}
+		c.Fields[i] = fault.FieldError{Field: fix(f.Field), Message: fix(f.Message)}
 	}
 	return &c
 }
@@ -234,7 +235,7 @@ func (h *Handlers) apiImportXLSX(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ct := strings.ToLower(r.Header.Get("Content-Type")); !strings.HasPrefix(ct, XLSXType) {
-		return web.BadRequest("Send the workbook as the body with Content-Type: " + XLSXType + ".")
+		return fault.Malformed("Send the workbook as the body with Content-Type: " + XLSXType + ".")
 	}
 	res, err := h.Reg.ImportXLSX(r.Context(), p, r.Body)
 	if err != nil {
@@ -271,14 +272,14 @@ func (h *Handlers) importUploadForm(w http.ResponseWriter, r *http.Request) erro
 	res, err := h.Reg.ImportXLSX(r.Context(), p, file)
 	if err != nil {
 		e := web.AsError(err)
-		if e.Status >= 500 || e.Status == http.StatusForbidden {
+		if web.Status(e.Kind) >= 500 || web.Status(e.Kind) == http.StatusForbidden {
 			return err
 		}
 		form.Errors = e.Fields
 		if len(form.Errors) == 0 {
-			form.Errors = []web.FieldError{{Field: "file", Message: e.Detail}}
+			form.Errors = []fault.FieldError{{Field: "file", Message: e.Detail}}
 		}
-		return h.tmpl.Render(w, r, e.Status, "import.html", "Import initiatives", importData{Form: form})
+		return h.tmpl.Render(w, r, web.Status(e.Kind), "import.html", "Import initiatives", importData{Form: form})
 	}
 	return h.tmpl.Render(w, r, http.StatusOK, "import.html", "Import initiatives", importData{Form: form, Result: &res})
 }

@@ -17,8 +17,8 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 	"kompas/internal/programmes"
 )
 
@@ -103,10 +103,10 @@ type Editions struct {
 }
 
 // validate checks and normalises in; frameworks are the known slugs.
-func validate(in EditionInput, frameworks map[string]bool) (EditionInput, []web.FieldError) {
-	var errs []web.FieldError
+func validate(in EditionInput, frameworks map[string]bool) (EditionInput, []fault.FieldError) {
+	var errs []fault.FieldError
 	bad := func(field, msg string, args ...any) {
-		errs = append(errs, web.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
+		errs = append(errs, fault.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
 	}
 	text := func(field string, s *string, required bool, max int) {
 		*s = strings.TrimSpace(*s)
@@ -199,7 +199,7 @@ func (s *Editions) check(in EditionInput) (EditionInput, error) {
 	}
 	in, errs := validate(in, known)
 	if len(errs) > 0 {
-		return in, web.Invalid(errs...)
+		return in, fault.Invalid(errs...)
 	}
 	return in, nil
 }
@@ -215,7 +215,7 @@ func (s *Editions) authorOrg(ctx context.Context, q store.Querier, p *auth.Princ
 	}
 	org, err := (&auth.Service{DB: s.DB}).OrgBySlug(ctx, q, slug)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", web.Invalid(web.FieldError{Field: "author", Message: fmt.Sprintf("no organisation %q is known", truncate(slug, 64))})
+		return 0, "", fault.Invalid(fault.FieldError{Field: "author", Message: fmt.Sprintf("no organisation %q is known", truncate(slug, 64))})
 	}
 	if err != nil {
 		return 0, "", err
@@ -270,10 +270,10 @@ func (s *Editions) Update(ctx context.Context, p *auth.Principal, id int64, in E
 			return err
 		}
 		if cur.Status == StatusPublished {
-			return web.Conflict("This edition is published; its files are frozen and it cannot change. Create a new edition instead.")
+			return fault.Conflict("This edition is published; its files are frozen and it cannot change. Create a new edition instead.")
 		}
 		if in.Version <= 0 {
-			return web.Invalid(web.FieldError{Field: "version", Message: "is required: send the version you read, so that a concurrent change is not overwritten"})
+			return fault.Invalid(fault.FieldError{Field: "version", Message: "is required: send the version you read, so that a concurrent change is not overwritten"})
 		}
 		if in.Author == "" {
 			in.Author = cur.Author
@@ -296,7 +296,7 @@ func (s *Editions) Update(ctx context.Context, p *auth.Principal, id int64, in E
 			return fmt.Errorf("report: update edition %d: %w", id, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return web.Conflict(fmt.Sprintf("This edition was changed by someone else after you read it (you sent version %d; it is now at version %d). Reload it and apply your change again.", in.Version, cur.Version))
+			return fault.Conflict(fmt.Sprintf("This edition was changed by someone else after you read it (you sent version %d; it is now at version %d). Reload it and apply your change again.", in.Version, cur.Version))
 		}
 		return audit.Append(ctx, tx, p.Event(audit.ActionUpdate, "report_edition", strconv.FormatInt(id, 10), "GCM review", fmt.Sprintf("%s (version %d)", in.Title, in.Version+1)))
 	})
@@ -337,7 +337,7 @@ func scanEdition(sc interface{ Scan(...any) error }) (*Edition, error) {
 func getEdition(ctx context.Context, q store.Querier, id int64) (*Edition, error) {
 	e, err := scanEdition(q.QueryRow(ctx, `SELECT `+editionColumns+editionFrom+` WHERE e.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, web.NotFound("Edition")
+		return nil, fault.NotFound("Edition")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("report: edition %d: %w", id, err)
@@ -404,7 +404,7 @@ func (s *Editions) Publish(ctx context.Context, p *auth.Principal, id int64) (*E
 		return nil, err
 	}
 	if cur.Status == StatusPublished {
-		return nil, web.Conflict("This edition is published already; its files are frozen.")
+		return nil, fault.Conflict("This edition is published already; its files are frozen.")
 	}
 	spec := cur.Spec()
 	spec.Status = StatusPublished
@@ -434,7 +434,7 @@ func (s *Editions) Publish(ctx context.Context, p *auth.Principal, id int64) (*E
 			return fmt.Errorf("report: publish %d: %w", id, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return web.Conflict("This edition changed or was published while it was being rendered; nothing was published. Try again.")
+			return fault.Conflict("This edition changed or was published while it was being rendered; nothing was published. Try again.")
 		}
 		var sums []string
 		for _, f := range files {
@@ -472,7 +472,7 @@ func (s *Editions) File(ctx context.Context, e *Edition, format string) (*File, 
 		var sum string
 		err := s.DB.QueryRow(ctx, `SELECT content, sha256 FROM report_files WHERE edition_id = ? AND format = ?`, e.ID, f.Name).Scan(&content, &sum)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, web.NotFound("File")
+			return nil, fault.NotFound("File")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("report: file %s of edition %d: %w", f.Name, e.ID, err)
@@ -498,5 +498,5 @@ func RenderFile(doc *Document, f Format) (*File, error) {
 
 // BadFormat is the 400 for an unknown format.
 func BadFormat(format string) error {
-	return web.BadRequest("Unknown format.", web.FieldError{Field: "format", Message: fmt.Sprintf("%q is not a format of the review; use %s", truncate(format, 20), FormatNames())})
+	return fault.Malformed("Unknown format.", fault.FieldError{Field: "format", Message: fmt.Sprintf("%q is not a format of the review; use %s", truncate(format, 20), FormatNames())})
 }

@@ -19,6 +19,7 @@ import (
 
 	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -80,7 +81,7 @@ func (h *Handlers) stylesheet(w http.ResponseWriter, r *http.Request) error {
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, web.NotFound("Edition")
+		return 0, fault.NotFound("Edition")
 	}
 	return id, nil
 }
@@ -214,7 +215,7 @@ func (h *Handlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if e.Status == StatusPublished {
-		return web.Conflict("This edition is published; its files are frozen and it cannot change. Create a new edition instead.")
+		return fault.Conflict("This edition is published; its files are frozen and it cannot change. Create a new edition instead.")
 	}
 	var in EditionInput
 	if err := web.DecodeJSON(r, &in); err != nil {
@@ -355,9 +356,9 @@ func sectionRows(v url.Values) []int {
 // readGrouping reads the filled section rows (a row with neither heading
 // nor objectives is skipped). Group k of the result is row k of
 // compactGrouping's values, so its errors sit at its row.
-func readGrouping(v url.Values) ([]Group, []web.FieldError) {
+func readGrouping(v url.Values) ([]Group, []fault.FieldError) {
 	var out []Group
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	for _, i := range sectionRows(v) {
 		title, objs := strings.TrimSpace(v.Get(sectionKey(i, "title"))), v[sectionKey(i, "objectives")]
 		if title == "" && len(objs) == 0 {
@@ -367,7 +368,7 @@ func readGrouping(v url.Values) ([]Group, []web.FieldError) {
 		for _, o := range objs {
 			n, err := strconv.Atoi(o)
 			if err != nil {
-				errs = append(errs, web.FieldError{Field: sectionKey(len(out), "objectives"), Message: fmt.Sprintf("%q is not a GCM objective", truncate(o, 20))})
+				errs = append(errs, fault.FieldError{Field: sectionKey(len(out), "objectives"), Message: fmt.Sprintf("%q is not a GCM objective", truncate(o, 20))})
 				continue
 			}
 			g.Objectives = append(g.Objectives, n)
@@ -402,11 +403,11 @@ func compactGrouping(v url.Values) url.Values {
 }
 
 // inputOf reads the edition form.
-func inputOf(v url.Values) (EditionInput, []web.FieldError) {
+func inputOf(v url.Values) (EditionInput, []fault.FieldError) {
 	in := EditionInput{Title: v.Get("title"), PeriodFrom: v.Get("period_from"), PeriodTo: v.Get("period_to"), Author: v.Get("author"),
 		Framework: v.Get("framework"), Introduction: strings.ReplaceAll(v.Get("introduction"), "\r\n", "\n"), NextSteps: strings.ReplaceAll(v.Get("next_steps"), "\r\n", "\n")}
 	in.Version, _ = strconv.Atoi(v.Get("version"))
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	in.Grouping, errs = readGrouping(v)
 	return in, errs
 }
@@ -422,7 +423,7 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
 	if addingSection(r.PostForm) {
@@ -436,9 +437,9 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	e, err := h.Ed.Create(r.Context(), p, in)
 	if err != nil {
-		if ae := web.AsError(err); ae.Status == http.StatusUnprocessableEntity {
+		if ae := web.AsError(err); web.Status(ae.Kind) == http.StatusUnprocessableEntity {
 			form.Errors = ae.Fields
-			return h.renderList(w, r, ae.Status, p, form, false)
+			return h.renderList(w, r, web.Status(ae.Kind), p, form, false)
 		}
 		return err
 	}
@@ -531,7 +532,7 @@ func (h *Handlers) editable(r *http.Request) (*auth.Principal, *Edition, error) 
 		return nil, nil, err
 	}
 	if e.Status == StatusPublished {
-		return nil, nil, web.Conflict("This edition is published; it cannot change. Create a new edition instead.")
+		return nil, nil, fault.Conflict("This edition is published; it cannot change. Create a new edition instead.")
 	}
 	return p, e, nil
 }
@@ -550,7 +551,7 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
 	if addingSection(r.PostForm) {
@@ -564,17 +565,17 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := h.Ed.Update(r.Context(), p, e.ID, in); err != nil {
 		ae := web.AsError(err)
-		switch ae.Status {
+		switch web.Status(ae.Kind) {
 		case http.StatusUnprocessableEntity:
 			form.Errors = ae.Fields
-			return h.tmpl.Render(w, r, ae.Status, "form.html", "Change "+e.Title, newFormData(e, form, false))
+			return h.tmpl.Render(w, r, web.Status(ae.Kind), "form.html", "Change "+e.Title, newFormData(e, form, false))
 		case http.StatusConflict:
 			cur, gerr := h.Ed.Get(r.Context(), e.ID)
 			if gerr == nil && cur.Status == StatusDraft {
 				form.Values.Set("version", strconv.Itoa(cur.Version))
 			}
-			form.Errors = []web.FieldError{{Field: "version", Message: ae.Detail}}
-			return h.tmpl.Render(w, r, ae.Status, "form.html", "Change "+e.Title, newFormData(e, form, false))
+			form.Errors = []fault.FieldError{{Field: "version", Message: ae.Detail}}
+			return h.tmpl.Render(w, r, web.Status(ae.Kind), "form.html", "Change "+e.Title, newFormData(e, form, false))
 		}
 		return err
 	}

@@ -2,7 +2,7 @@ package report
 
 import (
 	"kompas/internal/platform/auth"
-	"kompas/internal/platform/web"
+	"kompas/internal/platform/fault"
 )
 
 // Access rules: policy officers and administrators create; changing and
@@ -22,7 +22,7 @@ var (
 // canEdit applies the edit rule to an edition.
 func canEdit(p *auth.Principal, e *Edition) error {
 	if p == nil {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	if ruleAdmin.Allows(p, auth.RelNone) {
 		return nil

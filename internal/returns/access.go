@@ -11,8 +11,8 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // Service is the returns module: its rules and SQL.
@@ -160,7 +160,7 @@ func scope(ctx context.Context, q store.Querier, p *auth.Principal) (string, []a
 	case auth.RolePartner:
 		return "c.partner_org_id = ?", []any{p.OrgID}, nil
 	}
-	return "", nil, web.Forbidden(fmt.Sprintf("A %s sees no return cases, only the statistics.", p.Role.Label()))
+	return "", nil, fault.Forbidden(fmt.Sprintf("A %s sees no return cases, only the statistics.", p.Role.Label()))
 }
 
 func placeholders(n int) string {
@@ -192,7 +192,7 @@ type head struct {
 // the row on PostgreSQL (inside a write transaction).
 func loadHead(ctx context.Context, q store.Querier, p *auth.Principal, id int64, forUpdate bool) (*head, error) {
 	if p == nil {
-		return nil, web.ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	query := `SELECT id, reference, stage, stage_since, country_of_return, programme, counselling_org_id, COALESCE(partner_org_id, 0),
 		intake_org_id, departed, assisted, persons, version FROM return_cases WHERE id = ?`
@@ -204,7 +204,7 @@ func loadHead(ctx context.Context, q store.Querier, p *auth.Principal, id int64,
 	err := q.QueryRow(ctx, query, id).Scan(&h.ID, &h.Reference, &h.Stage, &since, &h.Country, &h.Programme, &h.CounsellingOrg, &h.PartnerOrg,
 		&h.IntakeOrg, &h.Departed, &h.Assisted, &h.Persons, &h.Version)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, web.NotFound("Case")
+		return nil, fault.NotFound("Case")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("returns: case %d: %w", id, err)
@@ -225,7 +225,7 @@ func loadHead(ctx context.Context, q store.Querier, p *auth.Principal, id int64,
 	}
 	h.View = viewFor(p, h.Rels)
 	if h.View == ViewNone {
-		return nil, web.NotFound("Case")
+		return nil, fault.NotFound("Case")
 	}
 	return h, nil
 }

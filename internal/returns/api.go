@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -75,7 +76,7 @@ func (h *Handlers) registerAPI() {
 func caseID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, web.NotFound("Case")
+		return 0, fault.NotFound("Case")
 	}
 	return id, nil
 }
@@ -83,7 +84,7 @@ func caseID(r *http.Request) (int64, error) {
 func seqParam(r *http.Request, what string) (int, error) {
 	n, err := strconv.Atoi(r.PathValue("seq"))
 	if err != nil || n <= 0 {
-		return 0, web.NotFound(what)
+		return 0, fault.NotFound(what)
 	}
 	return n, nil
 }
@@ -309,8 +310,8 @@ func (h *Handlers) apiIndicators(w http.ResponseWriter, r *http.Request) error {
 	}
 	set, err := h.Svc.Indicators(r.Context(), r.URL.Query().Get("set"))
 	if err != nil {
-		if e := web.AsError(err); e.Status == http.StatusUnprocessableEntity {
-			return web.NotFound("Indicator set")
+		if e := web.AsError(err); web.Status(e.Kind) == http.StatusUnprocessableEntity {
+			return fault.NotFound("Indicator set")
 		}
 		return err
 	}

@@ -12,9 +12,9 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // MigrantInput is one person in the create body.
@@ -131,13 +131,13 @@ func counsellingOrg(ctx context.Context, q store.Querier, field, slug string) (i
 	var kind, name string
 	err := q.QueryRow(ctx, `SELECT id, kind, name FROM organisations WHERE slug = ?`, slug).Scan(&id, &kind, &name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", web.Invalid(web.FieldError{Field: field, Message: fmt.Sprintf("no organisation %q is known", truncate(slug, 64))})
+		return 0, "", fault.Invalid(fault.FieldError{Field: field, Message: fmt.Sprintf("no organisation %q is known", truncate(slug, 64))})
 	}
 	if err != nil {
 		return 0, "", err
 	}
 	if kind != "ngo" && slug != "iom" {
-		return 0, "", web.Invalid(web.FieldError{Field: field, Message: fmt.Sprintf("%s is not a counselling organisation: choose an NGO or IOM", name)})
+		return 0, "", fault.Invalid(fault.FieldError{Field: field, Message: fmt.Sprintf("%s is not a counselling organisation: choose an NGO or IOM", name)})
 	}
 	return id, name, nil
 }
@@ -180,12 +180,12 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, in CreateInput,
 		return nil, err
 	}
 	if n == 0 {
-		return nil, web.Invalid(web.FieldError{Field: "programme", Message: fmt.Sprintf("%q is not a return programme", truncate(in.Programme, 40))})
+		return nil, fault.Invalid(fault.FieldError{Field: "programme", Message: fmt.Sprintf("%q is not a return programme", truncate(in.Programme, 40))})
 	}
 	switch p.Role {
 	case auth.RoleCounsellor:
 		if orgID != p.OrgID {
-			return nil, web.Invalid(web.FieldError{Field: "counselling_org", Message: "a counsellor registers cases of migrants who chose their own organisation"})
+			return nil, fault.Invalid(fault.FieldError{Field: "counselling_org", Message: "a counsellor registers cases of migrants who chose their own organisation"})
 		}
 	default:
 		progs, err := operated(ctx, s.DB, p)
@@ -193,7 +193,7 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, in CreateInput,
 			return nil, err
 		}
 		if !oneOf(in.Programme, progs) && orgID != p.OrgID {
-			return nil, web.Invalid(web.FieldError{Field: "programme", Message: fmt.Sprintf("%s does not operate the programme %s", p.OrgName, in.Programme)})
+			return nil, fault.Invalid(fault.FieldError{Field: "programme", Message: fmt.Sprintf("%s does not operate the programme %s", p.OrgName, in.Programme)})
 		}
 	}
 	out := &Created{Reference: ref, Stage: Registered}
@@ -278,7 +278,7 @@ func loadState(ctx context.Context, q store.Querier, h *head, now time.Time) (ca
 // hold. It records who, when and why.
 func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, in TransitionInput) (*Moved, error) {
 	if p == nil {
-		return nil, web.ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	to := Stage(strings.TrimSpace(in.To))
 	c := &checker{}
@@ -310,17 +310,17 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, i
 		} else {
 			msg += " It cannot move from " + string(h.Stage) + "."
 		}
-		return nil, web.Conflict(msg)
+		return nil, fault.Conflict(msg)
 	}
 	if !m.Allows(p, h.Rels) {
-		return nil, web.Forbidden(fmt.Sprintf("A %s of %s may not move a case from %s to %s.", p.Role.Label(), p.OrgName, m.From, m.To))
+		return nil, fault.Forbidden(fmt.Sprintf("A %s of %s may not move a case from %s to %s.", p.Role.Label(), p.OrgName, m.From, m.To))
 	}
 	if m.Reason && len([]rune(in.Reason)) < ReasonMinLen {
 		what := "this move"
 		if m.Reopen {
 			what = "reopening a case"
 		}
-		return nil, web.Invalid(web.FieldError{Field: "reason", Message: fmt.Sprintf("is required for %s (at least %d characters)", what, ReasonMinLen)})
+		return nil, fault.Invalid(fault.FieldError{Field: "reason", Message: fmt.Sprintf("is required for %s (at least %d characters)", what, ReasonMinLen)})
 	}
 	if m.Check != nil {
 		st, err := loadState(ctx, s.DB, h, now)
@@ -328,7 +328,7 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, i
 			return nil, err
 		}
 		if missing := m.Check(st); missing != "" {
-			return nil, web.Conflict(fmt.Sprintf("The case cannot move from %s to %s yet: %s.", m.From, m.To, missing))
+			return nil, fault.Conflict(fmt.Sprintf("The case cannot move from %s to %s yet: %s.", m.From, m.To, missing))
 		}
 	}
 	var out *Moved
@@ -366,7 +366,7 @@ func applyMove(ctx context.Context, tx *store.Tx, p *auth.Principal, h *head, m 
 		return nil, fmt.Errorf("returns: move case %d: %w", h.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, web.Conflict("The case changed while this move was made; read it again.")
+		return nil, fault.Conflict("The case changed while this move was made; read it again.")
 	}
 	to := h.countKey()
 	to.Stage = m.To

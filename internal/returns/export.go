@@ -14,8 +14,8 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -134,7 +134,7 @@ func (h *Handlers) serveExport(w http.ResponseWriter, r *http.Request, format st
 		return err
 	}
 	if format != "csv" && format != "xlsx" {
-		return web.BadRequest("Unknown export format.", web.FieldError{Field: "format", Message: "must be csv or xlsx"})
+		return fault.Malformed("Unknown export format.", fault.FieldError{Field: "format", Message: "must be csv or xlsx"})
 	}
 	f, err := ParseQueueFilter(r.URL.Query())
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
@@ -264,7 +265,7 @@ func intField(v url.Values, name string, required bool) (int, error) {
 		return 0, nil
 	}
 	if !digits.MatchString(s) {
-		return 0, web.Invalid(web.FieldError{Field: name, Message: "must be a whole number"})
+		return 0, fault.Invalid(fault.FieldError{Field: name, Message: "must be a whole number"})
 	}
 	n, _ := strconv.Atoi(s)
 	return n, nil
@@ -290,7 +291,7 @@ func (h *Handlers) submit(r *http.Request, p *auth.Principal, hd *head, action s
 	case "decision":
 		doc, err := intField(v, "doc", true)
 		if err != nil {
-			return "", web.NotFound("Travel document")
+			return "", fault.NotFound("Travel document")
 		}
 		return "The decision was recorded.", svc.DecideTravelDocument(ctx, p, id, doc, DecisionInput{Status: v.Get("status"), DecidedOn: v.Get("decided_on"),
 			ValidUntil: v.Get("valid_until"), Reference: v.Get("reference")})
@@ -337,7 +338,7 @@ func (h *Handlers) submit(r *http.Request, p *auth.Principal, hd *head, action s
 			if s := v.Get("score_" + ind.Key); s != "" {
 				n, err := strconv.Atoi(s)
 				if err != nil {
-					return "", web.Invalid(web.FieldError{Field: "scores." + ind.Key, Message: "must be from 1 to 5"})
+					return "", fault.Invalid(fault.FieldError{Field: "scores." + ind.Key, Message: "must be from 1 to 5"})
 				}
 				in.Scores[ind.Key] = n
 			}
@@ -353,11 +354,11 @@ func (h *Handlers) submit(r *http.Request, p *auth.Principal, hd *head, action s
 	case "referral-status":
 		ref, err := intField(v, "ref", true)
 		if err != nil {
-			return "", web.NotFound("Referral")
+			return "", fault.NotFound("Referral")
 		}
 		return "The referral was updated.", svc.UpdateReferral(ctx, p, id, ref, ReferralStatusInput{Status: v.Get("status"), Note: v.Get("note")})
 	}
-	return "", web.NotFound("Form")
+	return "", fault.NotFound("Form")
 }
 
 // maxFormRows is how many people the registration form offers.
@@ -442,7 +443,7 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	v := r.PostForm
 	in := CreateInput{CountryOfReturn: v.Get("country_of_return"), CounsellingOrg: v.Get("counselling_org"), Programme: v.Get("programme"),
@@ -462,7 +463,7 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 	out, err := h.Svc.Create(r.Context(), p, in)
 	if err != nil {
 		e := web.AsError(err)
-		if e.Status != http.StatusUnprocessableEntity {
+		if web.Status(e.Kind) != http.StatusUnprocessableEntity {
 			return err
 		}
 		form := &web.Form{Values: v}
@@ -480,9 +481,9 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 			} else {
 				name = htmlField(name)
 			}
-			form.Errors = append(form.Errors, web.FieldError{Field: name, Message: fe.Message})
+			form.Errors = append(form.Errors, fault.FieldError{Field: name, Message: fe.Message})
 		}
-		return h.renderNew(w, r, e.Status, form)
+		return h.renderNew(w, r, web.Status(e.Kind), form)
 	}
 	return h.srv.Redirect(w, r, fmt.Sprintf("/returns/cases/%d", out.ID), "Case "+out.Reference+" was registered.")
 }

@@ -31,15 +31,15 @@ func FuzzCreateDecoder(f *testing.F) {
 		var in CreateInput
 		err := web.DecodeJSONFrom(bytes.NewReader(body), &in)
 		if err != nil {
-			if e := web.AsError(err); e.Status != http.StatusBadRequest {
-				t.Fatalf("decode error is a %d: %v", e.Status, err)
+			if e := web.AsError(err); web.Status(e.Kind) != http.StatusBadRequest {
+				t.Fatalf("decode error is a %d: %v", web.Status(e.Kind), err)
 			}
 			return
 		}
 		err = validateCreate(&in, now)
 		if err != nil {
-			if e := web.AsError(err); e.Status != http.StatusUnprocessableEntity || len(e.Fields) == 0 {
-				t.Fatalf("validation error is a %d with %d fields: %v", e.Status, len(e.Fields), err)
+			if e := web.AsError(err); web.Status(e.Kind) != http.StatusUnprocessableEntity || len(e.Fields) == 0 {
+				t.Fatalf("validation error is a %d with %d fields: %v", web.Status(e.Kind), len(e.Fields), err)
 			}
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/web"
 )
@@ -283,14 +284,14 @@ func (h *Handlers) moveTarget(r *http.Request) (*auth.Principal, *head, Move, er
 	}
 	to := Stage(r.PathValue("to"))
 	if !to.Valid() {
-		return nil, nil, Move{}, web.NotFound("Stage")
+		return nil, nil, Move{}, fault.NotFound("Stage")
 	}
 	m, ok := FindMove(hd.Stage, to)
 	if !ok {
-		return nil, nil, Move{}, web.Conflict(fmt.Sprintf("A case in stage %s cannot move to %s.", hd.Stage.Label(), to.Label()))
+		return nil, nil, Move{}, fault.Conflict(fmt.Sprintf("A case in stage %s cannot move to %s.", hd.Stage.Label(), to.Label()))
 	}
 	if !m.Allows(p, hd.Rels) {
-		return nil, nil, Move{}, web.Forbidden(fmt.Sprintf("A %s of %s may not move a case from %s to %s.", p.Role.Label(), p.OrgName, m.From.Label(), m.To.Label()))
+		return nil, nil, Move{}, fault.Forbidden(fmt.Sprintf("A %s of %s may not move a case from %s to %s.", p.Role.Label(), p.OrgName, m.From.Label(), m.To.Label()))
 	}
 	return p, hd, m, nil
 }
@@ -310,20 +311,20 @@ func (h *Handlers) moveForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
 	_, err = h.Svc.Transition(r.Context(), p, hd.ID, TransitionInput{To: string(m.To), Reason: r.PostForm.Get("reason")})
 	if err != nil {
 		e := web.AsError(err)
 		d := newMoveData(hd, m, form)
-		switch e.Status {
+		switch web.Status(e.Kind) {
 		case http.StatusUnprocessableEntity:
 			form.Errors = e.Fields
-			return h.tmpl.Render(w, r, e.Status, "move.html", "Move case "+hd.Reference+" to "+m.To.Label(), d)
+			return h.tmpl.Render(w, r, web.Status(e.Kind), "move.html", "Move case "+hd.Reference+" to "+m.To.Label(), d)
 		case http.StatusConflict:
 			d.Conflict = e.Detail
-			return h.tmpl.Render(w, r, e.Status, "move.html", "Move case "+hd.Reference+" to "+m.To.Label(), d)
+			return h.tmpl.Render(w, r, web.Status(e.Kind), "move.html", "Move case "+hd.Reference+" to "+m.To.Label(), d)
 		}
 		return err
 	}
@@ -364,10 +365,10 @@ func (h *Handlers) actionTarget(r *http.Request) (*auth.Principal, *head, string
 	action := r.PathValue("action")
 	rules, ok := actionRules[action]
 	if !ok {
-		return nil, nil, "", web.NotFound("Form")
+		return nil, nil, "", fault.NotFound("Form")
 	}
 	if !allowsAny(p, hd.Rels, rules...) {
-		return nil, nil, "", web.Forbidden(fmt.Sprintf("A %s of %s may not do this on this case.", p.Role.Label(), p.OrgName))
+		return nil, nil, "", fault.Forbidden(fmt.Sprintf("A %s of %s may not do this on this case.", p.Role.Label(), p.OrgName))
 	}
 	return p, hd, action, nil
 }
@@ -390,23 +391,23 @@ func (h *Handlers) actionForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	form := &web.Form{Values: r.PostForm}
 	msg, err := h.submit(r, p, hd, action, r.PostForm)
 	if err != nil {
 		e := web.AsError(err)
-		switch e.Status {
+		switch web.Status(e.Kind) {
 		case http.StatusUnprocessableEntity, http.StatusBadRequest:
 			for _, fe := range e.Fields {
-				form.Errors = append(form.Errors, web.FieldError{Field: htmlField(fe.Field), Message: fe.Message})
+				form.Errors = append(form.Errors, fault.FieldError{Field: htmlField(fe.Field), Message: fe.Message})
 			}
 			if len(form.Errors) == 0 {
-				form.Errors = []web.FieldError{{Field: "form", Message: e.Detail}}
+				form.Errors = []fault.FieldError{{Field: "form", Message: e.Detail}}
 			}
 			return h.renderAction(w, r, http.StatusUnprocessableEntity, p, hd, action, form, "")
 		case http.StatusConflict:
-			return h.renderAction(w, r, e.Status, p, hd, action, form, e.Detail)
+			return h.renderAction(w, r, web.Status(e.Kind), p, hd, action, form, e.Detail)
 		}
 		return err
 	}

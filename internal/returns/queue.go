@@ -10,6 +10,7 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
@@ -49,14 +50,14 @@ var queueParams = []web.Param{
 // 400 naming the parameter.
 func ParseQueueFilter(v url.Values) (QueueFilter, error) {
 	f := QueueFilter{Stage: Stage(strings.TrimSpace(v.Get("stage"))), Country: strings.ToUpper(strings.TrimSpace(v.Get("country"))), Page: 1, PerPage: 25}
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	flag := func(name string, dst *bool) {
 		switch strings.ToLower(v.Get(name)) {
 		case "", "0", "false", "off":
 		case "1", "true", "on", "yes":
 			*dst = true
 		default:
-			errs = append(errs, web.FieldError{Field: name, Message: "must be 1 or 0"})
+			errs = append(errs, fault.FieldError{Field: name, Message: "must be 1 or 0"})
 		}
 	}
 	flag("all", &f.All)
@@ -69,7 +70,7 @@ func ParseQueueFilter(v url.Values) (QueueFilter, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < lo || n > hi {
-			errs = append(errs, web.FieldError{Field: name, Message: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)})
+			errs = append(errs, fault.FieldError{Field: name, Message: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)})
 			return
 		}
 		*dst = n
@@ -77,13 +78,13 @@ func ParseQueueFilter(v url.Values) (QueueFilter, error) {
 	num("page", &f.Page, 1, 100_000)
 	num("per_page", &f.PerPage, 1, MaxPerPage)
 	if f.Stage != "" && !f.Stage.Valid() {
-		errs = append(errs, web.FieldError{Field: "stage", Message: fmt.Sprintf("must be one of %s", stageList(Stages))})
+		errs = append(errs, fault.FieldError{Field: "stage", Message: fmt.Sprintf("must be one of %s", stageList(Stages))})
 	}
 	if f.Country != "" && !geo.Valid(f.Country) {
-		errs = append(errs, web.FieldError{Field: "country", Message: "must be an ISO 3166-1 alpha-2 country code"})
+		errs = append(errs, fault.FieldError{Field: "country", Message: "must be an ISO 3166-1 alpha-2 country code"})
 	}
 	if len(errs) > 0 {
-		return f, web.BadRequest("Some filters are not valid.", errs...)
+		return f, fault.Malformed("Some filters are not valid.", errs...)
 	}
 	return f, nil
 }
@@ -190,7 +191,7 @@ func (f QueueFilter) where(p *auth.Principal, now time.Time) (string, []any) {
 // ids of the cases listed.
 func (s *Service) Queue(ctx context.Context, p *auth.Principal, f QueueFilter) (*Queue, error) {
 	if p == nil {
-		return nil, web.ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	now := s.now()
 	sc, scArgs, err := scope(ctx, s.DB, p)

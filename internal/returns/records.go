@@ -15,9 +15,9 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // act runs fn on case id in a write transaction when p may see the case
@@ -26,7 +26,7 @@ import (
 func (s *Service) act(ctx context.Context, p *auth.Principal, id int64, what string, rules []auth.Rule,
 	fn func(tx *store.Tx, h *head, now time.Time) (string, error)) error {
 	if p == nil {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	now := s.now()
 	return s.DB.Transact(ctx, func(tx *store.Tx) error {
@@ -35,7 +35,7 @@ func (s *Service) act(ctx context.Context, p *auth.Principal, id int64, what str
 			return err
 		}
 		if !allowsAny(p, h.Rels, rules...) {
-			return web.Forbidden(fmt.Sprintf("A %s of %s may not %s on this case.", p.Role.Label(), p.OrgName, what))
+			return fault.Forbidden(fmt.Sprintf("A %s of %s may not %s on this case.", p.Role.Label(), p.OrgName, what))
 		}
 		detail, err := fn(tx, h, now)
 		if err != nil {
@@ -104,7 +104,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, id int64
 	}
 	return s.act(ctx, p, id, "record consent", actionRules["consent"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Stage.Open() {
-			return "", web.Conflict("Consent is recorded on open cases only.")
+			return "", fault.Conflict("Consent is recorded on open cases only.")
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO return_consents (case_id, written, given_on, scope, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			h.ID, in.Written, in.GivenOn, strings.Join(in.Scope, ","), p.Email, store.FormatTime(now))
@@ -139,10 +139,10 @@ func (s *Service) ChangeChoice(ctx context.Context, p *auth.Principal, id int64,
 			return "", err
 		}
 		if orgID == h.CounsellingOrg {
-			return "", web.Invalid(web.FieldError{Field: "counselling_org", Message: "is already the chosen organisation"})
+			return "", fault.Invalid(fault.FieldError{Field: "counselling_org", Message: "is already the chosen organisation"})
 		}
 		if !beforeDeparture(h.Stage) {
-			return "", web.Conflict("The counselling organisation can change only before departure.")
+			return "", fault.Conflict("The counselling organisation can change only before departure.")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE return_cases SET counselling_org_id = ? WHERE id = ?`, orgID, h.ID); err != nil {
 			return "", err
@@ -186,14 +186,14 @@ func (s *Service) RequestTravelDocument(ctx context.Context, p *auth.Principal, 
 	var seq int
 	err := s.act(ctx, p, id, "request travel documents", actionRules["document"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !beforeDeparture(h.Stage) {
-			return "", web.Conflict("Travel documents are requested before departure.")
+			return "", fault.Conflict("Travel documents are requested before departure.")
 		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM return_migrants WHERE case_id = ? AND seq = ?`, h.ID, in.MigrantSeq).Scan(&n); err != nil {
 			return "", err
 		}
 		if n == 0 {
-			return "", web.Invalid(web.FieldError{Field: "migrant_seq", Message: "is not a person of this case"})
+			return "", fault.Invalid(fault.FieldError{Field: "migrant_seq", Message: "is not a person of this case"})
 		}
 		if in.AuthorityCountry == "" {
 			in.AuthorityCountry = h.Country
@@ -239,13 +239,13 @@ func (s *Service) DecideTravelDocument(ctx context.Context, p *auth.Principal, i
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM return_travel_documents WHERE case_id = ? AND seq = ?`, h.ID, seq).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
-			return "", web.NotFound("Travel document")
+			return "", fault.NotFound("Travel document")
 		}
 		if err != nil {
 			return "", err
 		}
 		if status != "requested" {
-			return "", web.Conflict(fmt.Sprintf("This travel document was already %s.", status))
+			return "", fault.Conflict(fmt.Sprintf("This travel document was already %s.", status))
 		}
 		_, err = tx.Exec(ctx, `UPDATE return_travel_documents SET status = ?, decided_on = ?, valid_until = ?, reference = ? WHERE case_id = ? AND seq = ?`,
 			in.Status, in.DecidedOn, in.ValidUntil, in.Reference, h.ID, seq)
@@ -284,7 +284,7 @@ func (s *Service) BookFlight(ctx context.Context, p *auth.Principal, id int64, i
 	var seq int
 	err := s.act(ctx, p, id, "book flights", actionRules["flight"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if h.Stage != Documents && h.Stage != TravelBooked {
-			return "", web.Conflict(fmt.Sprintf("A flight is booked in the documents or travel_booked stage; the case is in %s.", h.Stage))
+			return "", fault.Conflict(fmt.Sprintf("A flight is booked in the documents or travel_booked stage; the case is in %s.", h.Stage))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE return_flights SET status = 'cancelled' WHERE case_id = ? AND status = 'booked'`, h.ID); err != nil {
 			return "", err
@@ -311,47 +311,47 @@ type PartnerInput struct {
 func (s *Service) AssignPartner(ctx context.Context, p *auth.Principal, id int64, in PartnerInput) error {
 	in.Partner = strings.TrimSpace(in.Partner)
 	if in.Partner == "" {
-		return web.Invalid(web.FieldError{Field: "partner", Message: "is required"})
+		return fault.Invalid(fault.FieldError{Field: "partner", Message: "is required"})
 	}
 	return s.act(ctx, p, id, "assign reintegration partners", actionRules["partner"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		var orgID int64
 		var kind, name string
 		err := tx.QueryRow(ctx, `SELECT id, kind, name FROM organisations WHERE slug = ?`, in.Partner).Scan(&orgID, &kind, &name)
 		if errors.Is(err, sql.ErrNoRows) {
-			return "", web.Invalid(web.FieldError{Field: "partner", Message: fmt.Sprintf("no organisation %q is known", truncate(in.Partner, 64))})
+			return "", fault.Invalid(fault.FieldError{Field: "partner", Message: fmt.Sprintf("no organisation %q is known", truncate(in.Partner, 64))})
 		}
 		if err != nil {
 			return "", err
 		}
 		if kind != "reintegration_partner" {
-			return "", web.Invalid(web.FieldError{Field: "partner", Message: fmt.Sprintf("%s is not a reintegration partner", name)})
+			return "", fault.Invalid(fault.FieldError{Field: "partner", Message: fmt.Sprintf("%s is not a reintegration partner", name)})
 		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM return_partner_countries WHERE org_id = ? AND country = ?`, orgID, h.Country).Scan(&n); err != nil {
 			return "", err
 		}
 		if n == 0 {
-			return "", web.Invalid(web.FieldError{Field: "partner", Message: fmt.Sprintf("%s does not cover %s (%s), the country of return", name, geo.Name(h.Country), h.Country)})
+			return "", fault.Invalid(fault.FieldError{Field: "partner", Message: fmt.Sprintf("%s does not cover %s (%s), the country of return", name, geo.Name(h.Country), h.Country)})
 		}
 		if !h.Stage.Open() {
-			return "", web.Conflict("A partner is assigned on open cases only.")
+			return "", fault.Conflict("A partner is assigned on open cases only.")
 		}
 		if orgID == h.PartnerOrg {
-			return "", web.Invalid(web.FieldError{Field: "partner", Message: "is already assigned"})
+			return "", fault.Invalid(fault.FieldError{Field: "partner", Message: "is already assigned"})
 		}
 		ok, err := hasConsent(ctx, tx, h.ID, "reintegration_partner")
 		if err != nil {
 			return "", err
 		}
 		if !ok {
-			return "", web.Conflict("The migrant has not given written consent to share their data with a reintegration partner; record it first.")
+			return "", fault.Conflict("The migrant has not given written consent to share their data with a reintegration partner; record it first.")
 		}
 		if h.PartnerOrg != 0 {
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM return_deliveries WHERE case_id = ?`, h.ID).Scan(&n); err != nil {
 				return "", err
 			}
 			if n > 0 {
-				return "", web.Conflict("The assigned partner has delivered support already; it cannot be replaced.")
+				return "", fault.Conflict("The assigned partner has delivered support already; it cannot be replaced.")
 			}
 		}
 		_, err = tx.Exec(ctx, `UPDATE return_cases SET partner_org_id = ? WHERE id = ?`, orgID, h.ID)
@@ -411,14 +411,14 @@ func (s *Service) SavePlan(ctx context.Context, p *auth.Principal, id int64, in 
 	}
 	return s.act(ctx, p, id, "write reintegration plans", actionRules["plan"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Stage.Open() {
-			return "", web.Conflict("The plan of a closed case cannot change; reopen it first.")
+			return "", fault.Conflict("The plan of a closed case cannot change; reopen it first.")
 		}
 		if len(in.Support) > 0 {
 			if p.Role == auth.RoleCounsellor {
-				return "", web.Forbidden("Counsellors record pre-departure needs and aspirations; support is planned by the programme or the reintegration partner.")
+				return "", fault.Forbidden("Counsellors record pre-departure needs and aspirations; support is planned by the programme or the reintegration partner.")
 			}
 			if !h.Departed {
-				return "", web.Conflict("Support can be planned only after departure; before it the plan holds pre-departure counselling (needs and aspirations).")
+				return "", fault.Conflict("Support can be planned only after departure; before it the plan holds pre-departure counselling (needs and aspirations).")
 			}
 		}
 		var capMinor int64
@@ -427,14 +427,14 @@ func (s *Service) SavePlan(ctx context.Context, p *auth.Principal, id int64, in 
 			return "", err
 		}
 		if total > capMinor {
-			return "", web.Invalid(web.FieldError{Field: "support", Message: fmt.Sprintf("the total (%s %s) is over the programme's budget cap of %s %s", cur, formatMinor(total), cur, formatMinor(capMinor))})
+			return "", fault.Invalid(fault.FieldError{Field: "support", Message: fmt.Sprintf("the total (%s %s) is over the programme's budget cap of %s %s", cur, formatMinor(total), cur, formatMinor(capMinor))})
 		}
 		var maxDelivered int
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(item_seq), 0) FROM return_deliveries WHERE case_id = ?`, h.ID).Scan(&maxDelivered); err != nil {
 			return "", err
 		}
 		if maxDelivered > len(in.Support) {
-			return "", web.Conflict(fmt.Sprintf("Support item %d has deliveries recorded; it cannot be removed from the plan.", maxDelivered))
+			return "", fault.Conflict(fmt.Sprintf("Support item %d has deliveries recorded; it cannot be removed from the plan.", maxDelivered))
 		}
 		ts := store.FormatTime(now)
 		if _, err := tx.Exec(ctx, `INSERT INTO return_plans (case_id, needs, aspirations, start_on, months, currency, version, updated_at, updated_by)
@@ -483,19 +483,19 @@ func (s *Service) RecordDelivery(ctx context.Context, p *auth.Principal, id int6
 	var seq int
 	err := s.act(ctx, p, id, "record deliveries", actionRules["delivery"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Departed || !h.Stage.Open() {
-			return "", web.Conflict("Support is delivered after departure, while the case is open.")
+			return "", fault.Conflict("Support is delivered after departure, while the case is open.")
 		}
 		var planned, delivered int64
 		err := tx.QueryRow(ctx, `SELECT amount_minor, (SELECT COALESCE(SUM(amount_minor), 0) FROM return_deliveries WHERE case_id = ? AND item_seq = ?)
 			FROM return_support_items WHERE case_id = ? AND seq = ?`, h.ID, in.Item, h.ID, in.Item).Scan(&planned, &delivered)
 		if errors.Is(err, sql.ErrNoRows) {
-			return "", web.Invalid(web.FieldError{Field: "item", Message: "is not a support item of the plan"})
+			return "", fault.Invalid(fault.FieldError{Field: "item", Message: "is not a support item of the plan"})
 		}
 		if err != nil {
 			return "", err
 		}
 		if delivered+amount > planned {
-			return "", web.Invalid(web.FieldError{Field: "amount", Message: fmt.Sprintf("is more than what is left of the item (%s of %s)", formatMinor(planned-delivered), formatMinor(planned))})
+			return "", fault.Invalid(fault.FieldError{Field: "amount", Message: fmt.Sprintf("is more than what is left of the item (%s of %s)", formatMinor(planned-delivered), formatMinor(planned))})
 		}
 		if seq, err = nextSeq(ctx, tx, "return_deliveries", h.ID); err != nil {
 			return "", err
@@ -536,7 +536,7 @@ func indicatorSet(ctx context.Context, q store.Querier, code string) (*Indicator
 		err = q.QueryRow(ctx, `SELECT code, name, is_default FROM return_indicator_sets WHERE code = ?`, code).Scan(&set.Code, &set.Name, &set.Default)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, web.Invalid(web.FieldError{Field: "indicator_set", Message: fmt.Sprintf("no indicator set %q", truncate(code, 40))})
+		return nil, fault.Invalid(fault.FieldError{Field: "indicator_set", Message: fmt.Sprintf("no indicator set %q", truncate(code, 40))})
 	}
 	if err != nil {
 		return nil, err
@@ -637,7 +637,7 @@ func (s *Service) RecordVisit(ctx context.Context, p *auth.Principal, id int64, 
 	scores, _ := json.Marshal(in.Scores)
 	err = s.act(ctx, p, id, "record monitoring visits", actionRules["visit"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if h.Stage != Reintegration && h.Stage != Monitoring {
-			return "", web.Conflict(fmt.Sprintf("Monitoring visits are recorded in the reintegration and monitoring stages; the case is in %s.", h.Stage))
+			return "", fault.Conflict(fmt.Sprintf("Monitoring visits are recorded in the reintegration and monitoring stages; the case is in %s.", h.Stage))
 		}
 		var err error
 		if v.Seq, err = nextSeq(ctx, tx, "return_visits", h.ID); err != nil {
@@ -679,14 +679,14 @@ func (s *Service) SendReferral(ctx context.Context, p *auth.Principal, id int64,
 	var seq int
 	err := s.act(ctx, p, id, "send referrals", actionRules["referral"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Departed || !h.Stage.Open() {
-			return "", web.Conflict("Referrals to services in the country of return are sent after departure, while the case is open.")
+			return "", fault.Conflict("Referrals to services in the country of return are sent after departure, while the case is open.")
 		}
 		ok, err := hasConsent(ctx, tx, h.ID, "referrals")
 		if err != nil {
 			return "", err
 		}
 		if !ok {
-			return "", web.Conflict("The migrant has not given written consent to share their data with services (scope referrals); record it first.")
+			return "", fault.Conflict("The migrant has not given written consent to share their data with services (scope referrals); record it first.")
 		}
 		if in.Country == "" {
 			in.Country = h.Country
@@ -723,13 +723,13 @@ func (s *Service) UpdateReferral(ctx context.Context, p *auth.Principal, id int6
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM return_referrals WHERE case_id = ? AND seq = ?`, h.ID, seq).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
-			return "", web.NotFound("Referral")
+			return "", fault.NotFound("Referral")
 		}
 		if err != nil {
 			return "", err
 		}
 		if !oneOf(in.Status, referralNext[status]) {
-			return "", web.Conflict(fmt.Sprintf("A referral that is %s cannot become %s.", status, in.Status))
+			return "", fault.Conflict(fmt.Sprintf("A referral that is %s cannot become %s.", status, in.Status))
 		}
 		note := in.Note
 		if note == "" {
@@ -789,7 +789,7 @@ var ruleDeclare = auth.Rule{Action: "declare the countries of another reintegrat
 // declares its own; an administrator any.
 func (s *Service) DeclareCountries(ctx context.Context, p *auth.Principal, slug string, in CountriesInput) (*PartnerCoverage, error) {
 	if p == nil {
-		return nil, web.ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	rel := auth.RelNone
 	if slug == p.OrgSlug {
@@ -827,7 +827,7 @@ func (s *Service) DeclareCountries(ctx context.Context, p *auth.Principal, slug 
 		var kind string
 		err := tx.QueryRow(ctx, `SELECT id, name, kind FROM organisations WHERE slug = ?`, slug).Scan(&id, &out.Name, &kind)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && kind != "reintegration_partner") {
-			return web.NotFound("Reintegration partner")
+			return fault.NotFound("Reintegration partner")
 		}
 		if err != nil {
 			return err

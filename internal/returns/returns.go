@@ -24,8 +24,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 //go:embed migrations/*.sql
@@ -116,17 +116,17 @@ func truncate(s string, n int) string {
 }
 
 // checker collects field errors.
-type checker struct{ errs []web.FieldError }
+type checker struct{ errs []fault.FieldError }
 
 func (c *checker) bad(field, msg string, args ...any) {
-	c.errs = append(c.errs, web.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
+	c.errs = append(c.errs, fault.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
 }
 
 func (c *checker) err() error {
 	if len(c.errs) == 0 {
 		return nil
 	}
-	return web.Invalid(c.errs...)
+	return fault.Invalid(c.errs...)
 }
 
 // text trims *s and checks it is valid text within max runes.

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // treeLock serialises Sync and checkpoint signing across nodes on
@@ -262,13 +262,13 @@ type Proof struct {
 	Hashes  tlog.RecordProof
 }
 
-// LeafIndex is event id's seq; an unknown id is web.ErrNotFound.
+// LeafIndex is event id's seq; an unknown id is fault.ErrNotFound.
 func LeafIndex(ctx context.Context, q store.Querier, id int64) (int64, error) {
 	var seq sql.NullInt64
 	err := q.QueryRow(ctx, `SELECT seq FROM audit_events WHERE id = ?`, id).Scan(&seq)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("audit: event %d: %w", id, web.ErrNotFound)
+		return 0, fmt.Errorf("audit: event %d: %w", id, fault.ErrNotFound)
 	case err != nil:
 		return 0, fmt.Errorf("audit: event %d: %w", id, err)
 	case !seq.Valid:
@@ -279,7 +279,7 @@ func LeafIndex(ctx context.Context, q store.Querier, id int64) (int64, error) {
 
 // Prove syncs the tree and proves that event id is in the tree of size
 // leaves. size must be greater than the event's leaf index and at most the
-// tree's size (a field error otherwise); an unknown id is web.ErrNotFound.
+// tree's size (a field error otherwise); an unknown id is fault.ErrNotFound.
 func Prove(ctx context.Context, db *store.DB, id, size int64) (*Proof, error) {
 	synced, err := Sync(ctx, db)
 	if err != nil {
@@ -294,7 +294,7 @@ func Prove(ctx context.Context, db *store.DB, id, size int64) (*Proof, error) {
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("audit: prove: %w", err)
 		}
-		return nil, fmt.Errorf("audit: event %d: %w", id, web.ErrNotFound)
+		return nil, fmt.Errorf("audit: event %d: %w", id, fault.ErrNotFound)
 	}
 	e, at, err := scanEvent(rows)
 	if err != nil {
@@ -305,7 +305,7 @@ func Prove(ctx context.Context, db *store.DB, id, size int64) (*Proof, error) {
 		return nil, fmt.Errorf("audit: event %d is not in the tree (seq %d, tree size %d)", id, e.Seq, synced)
 	}
 	if size <= e.Seq || size > synced {
-		return nil, web.Invalid(web.FieldError{Field: "size", Message: fmt.Sprintf("must be from %d (after event %d's leaf index %d) to %d (the tree's size)", e.Seq+1, id, e.Seq, synced)})
+		return nil, fault.Invalid(fault.FieldError{Field: "size", Message: fmt.Sprintf("must be from %d (after event %d's leaf index %d) to %d (the tree's size)", e.Seq+1, id, e.Seq, synced)})
 	}
 	r := hashReader(ctx, db)
 	p := &Proof{EventID: id, Index: e.Seq, Size: size, Leaf: leafData(e, at)}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -15,10 +16,10 @@ import (
 func (r Rule) Admit(ctx context.Context) error {
 	p := FromContext(ctx)
 	if p == nil {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	if !r.hasRole(p.Role) {
-		return web.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, r.Action))
+		return fault.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, r.Action))
 	}
 	return nil
 }
@@ -52,7 +53,7 @@ type signedIn struct{}
 
 func (signedIn) Admit(ctx context.Context) error {
 	if FromContext(ctx) == nil {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	return nil
 }
@@ -75,14 +76,14 @@ type anyOf struct {
 func (a anyOf) Admit(ctx context.Context) error {
 	p := FromContext(ctx)
 	if p == nil {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	for _, r := range a.rules {
 		if r.hasRole(p.Role) {
 			return nil
 		}
 	}
-	return web.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, a.action))
+	return fault.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, a.action))
 }
 
 func (a anyOf) Describe() string {

@@ -15,12 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"kompas/internal/platform/audit"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
 )
@@ -135,19 +135,19 @@ func (r Rule) Allows(p *Principal, rel Relation) bool {
 // otherwise ErrUnauthenticated (no caller) or a 403 naming the rule.
 func Check(p *Principal, r Rule, rel Relation) error {
 	if p == nil {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	if r.Allows(p, rel) {
 		return nil
 	}
-	return web.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, r.Action))
+	return fault.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, r.Action))
 }
 
 // Require returns the caller from ctx, or ErrUnauthenticated.
 func Require(ctx context.Context) (*Principal, error) {
 	p := FromContext(ctx)
 	if p == nil {
-		return nil, web.ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	return p, nil
 }
@@ -395,7 +395,7 @@ func hashSecret(token string) string {
 }
 
 // ErrBadCredentials is a failed login. It does not say which part was wrong.
-var ErrBadCredentials = &web.Error{Status: http.StatusUnauthorized, Title: "Sign-in failed", Detail: "The e-mail address or password is not right."}
+var ErrBadCredentials = &fault.Error{Kind: fault.KindUnauthenticated, Title: "Sign-in failed", Detail: "The e-mail address or password is not right."}
 
 // Login checks a password and on success opens a session. It returns the
 // session token (to be put in a cookie or given to an API client). The

@@ -16,6 +16,7 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
 	"kompas/internal/platform/web"
@@ -124,14 +125,14 @@ func TestRuleCheck(t *testing.T) {
 				t.Fatalf("Check allowed, want %d", tt.status)
 			}
 			e := web.AsError(err)
-			if e.Status != tt.status {
-				t.Errorf("status = %d, want %d (%v)", e.Status, tt.status, err)
+			if web.Status(e.Kind) != tt.status {
+				t.Errorf("status = %d, want %d (%v)", web.Status(e.Kind), tt.status, err)
 			}
 			if tt.status == http.StatusForbidden && (!strings.Contains(e.Detail, tt.rule.Action) || !strings.Contains(e.Detail, tt.p.Role.Label())) {
 				t.Errorf("403 detail %q does not name the role and the action", e.Detail)
 			}
-			if tt.status == http.StatusUnauthorized && !errors.Is(err, web.ErrUnauthenticated) {
-				t.Errorf("Check = %v, want web.ErrUnauthenticated", err)
+			if tt.status == http.StatusUnauthorized && !errors.Is(err, fault.ErrUnauthenticated) {
+				t.Errorf("Check = %v, want fault.ErrUnauthenticated", err)
 			}
 		})
 	}
@@ -161,7 +162,7 @@ func TestPrincipalFromContext(t *testing.T) {
 	if auth.FromContext(ctx) != nil {
 		t.Error("FromContext of an empty context is not nil")
 	}
-	if _, err := auth.Require(ctx); !errors.Is(err, web.ErrUnauthenticated) {
+	if _, err := auth.Require(ctx); !errors.Is(err, fault.ErrUnauthenticated) {
 		t.Errorf("Require without caller = %v", err)
 	}
 	p := &auth.Principal{UserID: 7, Email: "a@b.example", OrgSlug: "b"}
@@ -849,11 +850,11 @@ func TestLogout(t *testing.T) {
 
 func TestRequireRule(t *testing.T) {
 	rule := auth.Rule{Action: "do it", Roles: []auth.Role{auth.RoleAdmin}}
-	if _, err := auth.RequireRule(context.Background(), rule); !errors.Is(err, web.ErrUnauthenticated) {
+	if _, err := auth.RequireRule(context.Background(), rule); !errors.Is(err, fault.ErrUnauthenticated) {
 		t.Errorf("no caller: %v", err)
 	}
 	analyst := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAnalyst, OrgName: "DTM"})
-	if _, err := auth.RequireRule(analyst, rule); web.AsError(err).Status != 403 {
+	if _, err := auth.RequireRule(analyst, rule); web.StatusOf(err) != 403 {
 		t.Errorf("wrong role: %v", err)
 	}
 	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Email: "a@x"})

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -110,16 +111,16 @@ func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read.")
+		return fault.Malformed("The form could not be read.")
 	}
 	form := &web.Form{Values: url.Values{"email": {r.PostForm.Get("email")}}}
 	next := safeNext(r.PostForm.Get("next"))
 	email, pw := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("password")
 	if email == "" {
-		form.Errors = append(form.Errors, web.FieldError{Field: "email", Message: "Enter your e-mail address"})
+		form.Errors = append(form.Errors, fault.FieldError{Field: "email", Message: "Enter your e-mail address"})
 	}
 	if pw == "" {
-		form.Errors = append(form.Errors, web.FieldError{Field: "password", Message: "Enter your password"})
+		form.Errors = append(form.Errors, fault.FieldError{Field: "password", Message: "Enter your password"})
 	}
 	if len(form.Errors) > 0 {
 		return h.tmpl.Render(w, r, http.StatusUnprocessableEntity, "login.html", "Sign in", loginData{Form: form, Next: next})
@@ -128,9 +129,9 @@ func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		setRetryAfter(w, err)
 		e := web.AsError(err)
-		if e.Status == http.StatusUnauthorized || e.Status == http.StatusTooManyRequests {
-			form.Errors = append(form.Errors, web.FieldError{Field: "email", Message: e.Detail})
-			return h.tmpl.Render(w, r, e.Status, "login.html", "Sign in", loginData{Form: form, Next: next})
+		if web.Status(e.Kind) == http.StatusUnauthorized || web.Status(e.Kind) == http.StatusTooManyRequests {
+			form.Errors = append(form.Errors, fault.FieldError{Field: "email", Message: e.Detail})
+			return h.tmpl.Render(w, r, web.Status(e.Kind), "login.html", "Sign in", loginData{Form: form, Next: next})
 		}
 		return err
 	}
@@ -167,15 +168,15 @@ func (h *Handlers) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	var fields []web.FieldError
+	var fields []fault.FieldError
 	if strings.TrimSpace(req.Email) == "" {
-		fields = append(fields, web.FieldError{Field: "email", Message: "required"})
+		fields = append(fields, fault.FieldError{Field: "email", Message: "required"})
 	}
 	if req.Password == "" {
-		fields = append(fields, web.FieldError{Field: "password", Message: "required"})
+		fields = append(fields, fault.FieldError{Field: "password", Message: "required"})
 	}
 	if len(fields) > 0 {
-		return web.Invalid(fields...)
+		return fault.Invalid(fields...)
 	}
 	token, _, err := h.Svc.Login(r.Context(), req.Email, req.Password, web.ClientAddr(r))
 	if err != nil {

@@ -5,13 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"time"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // The login throttle follows OWASP's advice: no account is ever locked.
@@ -53,11 +52,11 @@ const (
 // handlers send Wait as Retry-After.
 type ThrottledError struct {
 	Wait time.Duration
-	err  *web.Error
+	err  *fault.Error
 }
 
 func throttled(wait time.Duration) *ThrottledError {
-	return &ThrottledError{Wait: wait, err: &web.Error{Status: http.StatusTooManyRequests, Title: web.ErrTooManyRequests.Title,
+	return &ThrottledError{Wait: wait, err: &fault.Error{Kind: fault.KindTooManyRequests, Title: fault.ErrTooManyRequests.Title,
 		Detail: "Too many failed sign-ins. Try again in " + durationInWords(wait) + "."}}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
 	"kompas/internal/platform/web"
@@ -32,7 +33,7 @@ func outcome(err error) string {
 		return "ok"
 	case errors.Is(err, auth.ErrBadCredentials):
 		return "401"
-	case errors.As(err, &te) && errors.Is(err, web.ErrTooManyRequests):
+	case errors.As(err, &te) && errors.Is(err, fault.ErrTooManyRequests):
 		return "429"
 	}
 	return err.Error()

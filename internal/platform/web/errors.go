@@ -4,121 +4,60 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"kompas/internal/platform/fault"
 )
 
-// Sentinel errors that handlers wrap with context, e.g.
-// fmt.Errorf("programmes: initiative %d: %w", id, web.ErrNotFound). The
-// adapter turns them into the status DESIGN.md lists.
-var (
-	ErrUnauthenticated = &Error{Status: http.StatusUnauthorized, Title: "Sign-in required"}
-	ErrForbidden       = &Error{Status: http.StatusForbidden, Title: "Not allowed", Detail: "Your role or organisation may not do this."}
-	ErrNotFound        = &Error{Status: http.StatusNotFound, Title: "Not found", Detail: "There is nothing here, or you may not see it."}
-	ErrConflict        = &Error{Status: http.StatusConflict, Title: "Conflict"}
-	ErrTooLarge        = &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large"}
-	ErrTooManyRequests = &Error{Status: http.StatusTooManyRequests, Title: "Too many attempts", Detail: "Wait a few minutes before trying again."}
-)
-
-// FieldError names one invalid input field. Field uses the JSON name (with
-// a path such as "partners[1].role" where the input is nested).
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+// The adapter answers each kind of fault with its status (DESIGN.md lists
+// them); services return faults and know nothing of HTTP.
+var statusOf = map[fault.Kind]int{
+	fault.KindInternal:         http.StatusInternalServerError,
+	fault.KindUnauthenticated:  http.StatusUnauthorized,
+	fault.KindForbidden:        http.StatusForbidden,
+	fault.KindNotFound:         http.StatusNotFound,
+	fault.KindConflict:         http.StatusConflict,
+	fault.KindInvalid:          http.StatusUnprocessableEntity,
+	fault.KindMalformed:        http.StatusBadRequest,
+	fault.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	fault.KindTooManyRequests:  http.StatusTooManyRequests,
+	fault.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	fault.KindUnavailable:      http.StatusServiceUnavailable,
 }
 
-// Error is an error with an HTTP status and, for invalid input, the fields
-// at fault. It renders as RFC 9457 problem JSON in the API and as an error
-// page (or form error summary) in HTML.
-type Error struct {
-	Status int
-	Title  string
-	Detail string
-	Fields []FieldError
-	Err    error // cause, logged, never shown
-}
-
-func (e *Error) Error() string {
-	msg := fmt.Sprintf("%d %s", e.Status, e.Title)
-	if e.Detail != "" {
-		msg += ": " + e.Detail
+// Status is the HTTP status a fault of kind k is answered with.
+func Status(k fault.Kind) int {
+	if s, ok := statusOf[k]; ok {
+		return s
 	}
-	for _, f := range e.Fields {
-		msg += fmt.Sprintf("; %s: %s", f.Field, f.Message)
-	}
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
+	return http.StatusInternalServerError
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// StatusOf is the status err is answered with.
+func StatusOf(err error) int { return Status(AsError(err).Kind) }
 
-// Is makes errors.Is(err, web.ErrNotFound) true for any *Error of the same
-// status, so a handler may build its own detail and still match the sentinel.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Status == e.Status && t.Title == e.Title
-}
-
-// Invalid is a 422: the input was well-formed but breaks a rule.
-// At most MaxFieldErrors are listed, so a hostile body cannot make the answer
-// larger than itself.
-func Invalid(fields ...FieldError) *Error {
-	return &Error{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Some fields need correcting.", Fields: capFields(fields)}
-}
-
-// MaxFieldErrors bounds the field errors one answer lists.
-const MaxFieldErrors = 100
-
-func capFields(fields []FieldError) []FieldError {
-	if len(fields) <= MaxFieldErrors {
-		return fields
-	}
-	out := append([]FieldError(nil), fields[:MaxFieldErrors]...)
-	return append(out, FieldError{Field: "", Message: fmt.Sprintf("and %d more problems not listed", len(fields)-MaxFieldErrors)})
-}
-
-// BadRequest is a 400: the input could not be read at all.
-func BadRequest(detail string, fields ...FieldError) *Error {
-	return &Error{Status: http.StatusBadRequest, Title: "Malformed input", Detail: detail, Fields: fields}
-}
-
-// Conflict is a 409 with a detail.
-func Conflict(detail string) *Error {
-	return &Error{Status: http.StatusConflict, Title: "Conflict", Detail: detail}
-}
-
-// NotFound is a 404 with a detail (never saying whether the thing exists).
-func NotFound(what string) *Error {
-	return &Error{Status: http.StatusNotFound, Title: "Not found", Detail: what + " not found."}
-}
-
-// Forbidden is a 403 naming why.
-func Forbidden(detail string) *Error {
-	return &Error{Status: http.StatusForbidden, Title: "Not allowed", Detail: detail}
-}
-
-// AsError finds the *Error in err's chain; anything else is a 500.
-func AsError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
+// AsError finds the fault in err's chain as the adapter answers it: a body
+// read over its limit is too large, and anything that is not a fault is an
+// internal error (logged, never detailed).
+func AsError(err error) *fault.Error {
+	if e := fault.As(err); e != nil {
 		return e
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return TooLarge(mbe.Limit, false)
 	}
-	return &Error{Status: http.StatusInternalServerError, Title: "Internal error", Detail: "Something went wrong on our side. The request id identifies it in the logs.", Err: err}
+	return &fault.Error{Kind: fault.KindInternal, Title: "Internal error", Detail: "Something went wrong on our side. The request id identifies it in the logs.", Err: err}
 }
 
 // TooLarge is a 413 naming limit in words. An upload's says "file" and names
 // the form field, so that an upload form can show it beside the input.
-func TooLarge(limit int64, upload bool) *Error {
+func TooLarge(limit int64, upload bool) *fault.Error {
 	if upload {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large",
+		return &fault.Error{Kind: fault.KindTooLarge, Title: "Too large",
 			Detail: fmt.Sprintf("The file is larger than %s, the most this import takes.", FormatSize(limit)),
-			Fields: []FieldError{{Field: "file", Message: fmt.Sprintf("is larger than %s, the most this import takes", FormatSize(limit))}}}
+			Fields: []fault.FieldError{{Field: "file", Message: fmt.Sprintf("is larger than %s, the most this import takes", FormatSize(limit))}}}
 	}
-	return &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too large",
+	return &fault.Error{Kind: fault.KindTooLarge, Title: "Too large",
 		Detail: fmt.Sprintf("The request is larger than %s, the most this address takes.", FormatSize(limit))}
 }
 

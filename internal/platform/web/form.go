@@ -1,7 +1,7 @@
 package web
 
 import (
-	"errors"
+	"kompas/internal/platform/fault"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +13,7 @@ func PathID(r *http.Request, name, what string) (int64, error) {
 	s := r.PathValue(name)
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 || strings.HasPrefix(s, "+") {
-		return 0, NotFound(what)
+		return 0, fault.NotFound(what)
 	}
 	return id, nil
 }
@@ -50,30 +50,30 @@ func (s *Server) SubmitForm(fp FormPage) HandlerFunc {
 			if tooLarge := BodyTooLarge(r); tooLarge != nil {
 				return tooLarge
 			}
-			return BadRequest("The form could not be read.")
+			return fault.Malformed("The form could not be read.")
 		}
 		f := &Form{Values: r.PostForm, Status: http.StatusOK}
 		err := fp.Submit(w, r, f)
 		if err == nil {
 			return nil
 		}
-		var e *Error
-		if !errors.As(err, &e) {
+		e := fault.As(err)
+		if e == nil {
 			return err
 		}
-		switch e.Status {
-		case http.StatusUnprocessableEntity:
+		switch e.Kind {
+		case fault.KindInvalid:
 			f.Errors = append(f.Errors, e.Fields...)
 			if len(f.Errors) == 0 {
-				f.Errors = []FieldError{{Message: e.Detail}}
+				f.Errors = []fault.FieldError{{Message: e.Detail}}
 			}
-		case http.StatusConflict, http.StatusRequestEntityTooLarge:
+		case fault.KindConflict, fault.KindTooLarge:
 			f.Conflict = e.Detail
 			f.Errors = append(f.Errors, e.Fields...)
 		default:
 			return err
 		}
-		f.Status = e.Status
+		f.Status = Status(e.Kind)
 		return fp.Show(w, r, f)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -24,8 +25,8 @@ func TestPathID(t *testing.T) {
 		if got != tc.want || (tc.want == 0) != (err != nil) {
 			t.Errorf("PathID(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
 		}
-		if err != nil && web.AsError(err).Status != http.StatusNotFound {
-			t.Errorf("PathID(%q): status %d, want 404", tc.in, web.AsError(err).Status)
+		if err != nil && web.StatusOf(err) != http.StatusNotFound {
+			t.Errorf("PathID(%q): status %d, want 404", tc.in, web.StatusOf(err))
 		}
 	}
 }
@@ -47,11 +48,11 @@ func TestFormShowsEveryErrorAgain(t *testing.T) {
 		Submit: func(w http.ResponseWriter, r *http.Request, f *web.Form) error {
 			switch f.Get("name") {
 			case "":
-				return web.Invalid(web.FieldError{Field: "name", Message: "is required"}, web.FieldError{Field: "size", Message: "must be a number"})
+				return fault.Invalid(fault.FieldError{Field: "name", Message: "is required"}, fault.FieldError{Field: "size", Message: "must be a number"})
 			case "stale":
-				return web.Conflict("Someone changed it meanwhile.")
+				return fault.Conflict("Someone changed it meanwhile.")
 			case "boom":
-				return fmt.Errorf("things: %w", web.ErrNotFound)
+				return fmt.Errorf("things: %w", fault.ErrNotFound)
 			}
 			return srv.Redirect(w, r, "/things/1", "Saved.")
 		},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"kompas/internal/platform/fault"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -57,7 +58,7 @@ func unmarshalNumber(dec *jsontext.Decoder, n *json.Number) error {
 // path, as in "partners[2].role".
 func DecodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasSuffix(strings.SplitN(ct, ";", 2)[0], "+json") {
-		return BadRequest("The body must be JSON (Content-Type: application/json).")
+		return fault.Malformed("The body must be JSON (Content-Type: application/json).")
 	}
 	return DecodeJSONFrom(r.Body, v)
 }
@@ -73,7 +74,7 @@ func DecodeJSONFrom(body io.Reader, v any) error {
 		if errors.As(err, &mbe) {
 			return TooLarge(mbe.Limit, false)
 		}
-		return BadRequest("The body must hold a single JSON value.")
+		return fault.Malformed("The body must hold a single JSON value.")
 	}
 	return nil
 }
@@ -86,7 +87,7 @@ func jsonError(err error) error {
 	case errors.As(err, &mbe):
 		return TooLarge(mbe.Limit, false)
 	case err == io.EOF:
-		return BadRequest("The body is empty.")
+		return fault.Malformed("The body is empty.")
 	case errors.As(err, &syn):
 		return syntaxError(syn)
 	case errors.As(err, &sem):
@@ -95,38 +96,38 @@ func jsonError(err error) error {
 			field = "body"
 		}
 		if errors.Is(sem.Err, jsonv2.ErrUnknownName) {
-			return BadRequest("The body has a field this endpoint does not know.", FieldError{Field: field, Message: unknownMessage(sem)})
+			return fault.Malformed("The body has a field this endpoint does not know.", fault.FieldError{Field: field, Message: unknownMessage(sem)})
 		}
 		if errors.Is(sem.Err, io.ErrUnexpectedEOF) {
-			return BadRequest("The body ends before the JSON value does.")
+			return fault.Malformed("The body ends before the JSON value does.")
 		}
-		return BadRequest("A field has the wrong type.", FieldError{Field: field, Message: typeMessage(sem)})
+		return fault.Malformed("A field has the wrong type.", fault.FieldError{Field: field, Message: typeMessage(sem)})
 	}
-	return &Error{Status: http.StatusBadRequest, Title: "Malformed input", Detail: "The body could not be read as JSON.", Err: err}
+	return &fault.Error{Kind: fault.KindMalformed, Title: "Malformed input", Detail: "The body could not be read as JSON.", Err: err}
 }
 
 func syntaxError(syn *jsontext.SyntacticError) error {
 	field := fieldPath(syn.JSONPointer)
-	fields := func(msg string) []FieldError {
+	fields := func(msg string) []fault.FieldError {
 		if field == "" {
 			return nil
 		}
-		return []FieldError{{Field: field, Message: msg}}
+		return []fault.FieldError{{Field: field, Message: msg}}
 	}
 	// jsontext exports no sentinels for these two; its messages are pinned
 	// by TestDecodeJSONFrom.
 	text := syn.Err.Error()
 	switch {
 	case errors.Is(syn.Err, jsontext.ErrDuplicateName):
-		return BadRequest("The body gives a field more than once.", fields("is given more than once")...)
+		return fault.Malformed("The body gives a field more than once.", fields("is given more than once")...)
 	case strings.Contains(text, "invalid UTF-8"):
-		return BadRequest("The body is not valid UTF-8.", fields("is not valid UTF-8")...)
+		return fault.Malformed("The body is not valid UTF-8.", fields("is not valid UTF-8")...)
 	case strings.Contains(text, "surrogate"):
-		return BadRequest("The body holds a \\u escape of half a surrogate pair, which is no character.", fields("holds an unpaired surrogate escape")...)
+		return fault.Malformed("The body holds a \\u escape of half a surrogate pair, which is no character.", fields("holds an unpaired surrogate escape")...)
 	case errors.Is(syn.Err, io.ErrUnexpectedEOF):
-		return BadRequest("The body ends before the JSON value does.")
+		return fault.Malformed("The body ends before the JSON value does.")
 	}
-	return BadRequest(fmt.Sprintf("The body is not valid JSON (at byte %d).", syn.ByteOffset))
+	return fault.Malformed(fmt.Sprintf("The body is not valid JSON (at byte %d).", syn.ByteOffset))
 }
 
 // fieldPath turns a JSON pointer such as /partners/2/role into the form
@@ -277,19 +278,19 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 
 // Problem is the RFC 9457 body.
 type Problem struct {
-	Type      string       `json:"type"`
-	Title     string       `json:"title"`
-	Status    int          `json:"status"`
-	Detail    string       `json:"detail,omitempty"`
-	Instance  string       `json:"instance,omitempty"`
-	RequestID string       `json:"request_id,omitempty"`
-	Errors    []FieldError `json:"errors,omitempty"`
+	Type      string             `json:"type"`
+	Title     string             `json:"title"`
+	Status    int                `json:"status"`
+	Detail    string             `json:"detail,omitempty"`
+	Instance  string             `json:"instance,omitempty"`
+	RequestID string             `json:"request_id,omitempty"`
+	Errors    []fault.FieldError `json:"errors,omitempty"`
 }
 
-func writeProblem(w http.ResponseWriter, r *http.Request, e *Error) {
-	p := Problem{Type: "about:blank", Title: e.Title, Status: e.Status, Detail: e.Detail, Instance: r.URL.Path, RequestID: RequestID(r.Context()), Errors: e.Fields}
+func writeProblem(w http.ResponseWriter, r *http.Request, e *fault.Error) {
+	p := Problem{Type: "about:blank", Title: e.Title, Status: Status(e.Kind), Detail: e.Detail, Instance: r.URL.Path, RequestID: RequestID(r.Context()), Errors: e.Fields}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(e.Status)
+	w.WriteHeader(Status(e.Kind))
 	_ = json.NewEncoder(w).Encode(p)
 }

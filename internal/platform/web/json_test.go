@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -134,12 +135,12 @@ func TestDecodeJSONFrom(t *testing.T) {
 				}
 				return
 			}
-			var e *web.Error
+			var e *fault.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("DecodeJSONFrom = %v, want a *web.Error", err)
+				t.Fatalf("DecodeJSONFrom = %v, want a *fault.Error", err)
 			}
-			if e.Status != tt.wantStatus {
-				t.Errorf("status %d, want %d (%v)", e.Status, tt.wantStatus, e)
+			if web.Status(e.Kind) != tt.wantStatus {
+				t.Errorf("status %d, want %d (%v)", web.Status(e.Kind), tt.wantStatus, e)
 			}
 			if tt.wantDetail != "" && !strings.Contains(e.Detail, tt.wantDetail) {
 				t.Errorf("detail %q does not contain %q", e.Detail, tt.wantDetail)
@@ -169,7 +170,7 @@ func TestDecodeJSONEmbedded(t *testing.T) {
 	}
 	// An embedded type's fields are named without its type name.
 	err := web.DecodeJSONFrom(strings.NewReader(`{"id":7,"partners":[{"org":1}]}`), &v)
-	if e := web.AsError(err); e.Status != 400 || len(e.Fields) != 1 || e.Fields[0].Field != "partners[0].org" {
+	if e := web.AsError(err); web.Status(e.Kind) != 400 || len(e.Fields) != 1 || e.Fields[0].Field != "partners[0].org" {
 		t.Errorf("got %v, want a 400 naming partners[0].org", err)
 	}
 	err = web.DecodeJSONFrom(strings.NewReader(`{"Name":"a"}`), &v)
@@ -194,8 +195,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		var v payload
 		err := web.DecodeJSONFrom(bytes.NewReader(body), &v)
 		if err != nil {
-			var e *web.Error
-			if !errors.As(err, &e) || e.Status != http.StatusBadRequest {
+			var e *fault.Error
+			if !errors.As(err, &e) || web.Status(e.Kind) != http.StatusBadRequest {
 				t.Fatalf("decode error is not a web 400: %#v", err)
 			}
 			for _, fe := range e.Fields {
@@ -281,8 +282,8 @@ func TestDecodeJSONFromTooLarge(t *testing.T) {
 			body := http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(tt.body)), 100)
 			var v payload
 			err := web.DecodeJSONFrom(body, &v)
-			if e := web.AsError(err); e.Status != http.StatusRequestEntityTooLarge {
-				t.Errorf("status %d (%v), want 413", e.Status, err)
+			if e := web.AsError(err); web.Status(e.Kind) != http.StatusRequestEntityTooLarge {
+				t.Errorf("status %d (%v), want 413", web.Status(e.Kind), err)
 			}
 		})
 	}
@@ -312,8 +313,8 @@ func TestDecodeJSONContentType(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("DecodeJSON = %v, want error %v", err, tt.wantErr)
 			}
-			if err != nil && web.AsError(err).Status != http.StatusBadRequest {
-				t.Errorf("status %d, want 400", web.AsError(err).Status)
+			if err != nil && web.StatusOf(err) != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", web.StatusOf(err))
 			}
 			if err == nil && v.Name != "a" {
 				t.Errorf("decoded %+v", v)
@@ -331,32 +332,32 @@ func TestAsError(t *testing.T) {
 		wantIs     error
 	}{
 		{"plain error is 500", cause, 500, nil},
-		{"wrapped sentinel", errors.Join(errors.New("ctx"), web.ErrNotFound), 404, web.ErrNotFound},
-		{"own detail still matches sentinel", web.NotFound("Initiative 7"), 404, web.ErrNotFound},
-		{"forbidden", web.Forbidden("no"), 403, web.ErrForbidden},
-		{"conflict", web.Conflict("stale"), 409, web.ErrConflict},
-		{"invalid", web.Invalid(web.FieldError{Field: "a", Message: "b"}), 422, nil},
-		{"bad request", web.BadRequest("x"), 400, nil},
+		{"wrapped sentinel", errors.Join(errors.New("ctx"), fault.ErrNotFound), 404, fault.ErrNotFound},
+		{"own detail still matches sentinel", fault.NotFound("Initiative 7"), 404, fault.ErrNotFound},
+		{"forbidden", fault.Forbidden("no"), 403, fault.ErrForbidden},
+		{"conflict", fault.Conflict("stale"), 409, fault.ErrConflict},
+		{"invalid", fault.Invalid(fault.FieldError{Field: "a", Message: "b"}), 422, nil},
+		{"bad request", fault.Malformed("x"), 400, nil},
 		{"max bytes", &http.MaxBytesError{Limit: 10}, 413, nil},
-		{"too many", web.ErrTooManyRequests, 429, web.ErrTooManyRequests},
+		{"too many", fault.ErrTooManyRequests, 429, fault.ErrTooManyRequests},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := web.AsError(tt.err)
-			if e.Status != tt.wantStatus {
-				t.Errorf("status %d, want %d", e.Status, tt.wantStatus)
+			if web.Status(e.Kind) != tt.wantStatus {
+				t.Errorf("status %d, want %d", web.Status(e.Kind), tt.wantStatus)
 			}
 			if tt.wantIs != nil && !errors.Is(tt.err, tt.wantIs) {
 				t.Errorf("errors.Is(%v, %v) = false", tt.err, tt.wantIs)
 			}
-			if e.Status == 500 {
+			if web.Status(e.Kind) == 500 {
 				if strings.Contains(e.Detail, "secret") || !errors.Is(e, cause) {
 					t.Errorf("500 detail %q leaks the cause, or the cause is lost", e.Detail)
 				}
 			}
 		})
 	}
-	if errors.Is(web.ErrNotFound, web.ErrForbidden) {
+	if errors.Is(fault.ErrNotFound, fault.ErrForbidden) {
 		t.Error("404 matches 403")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"kompas/internal/platform/fault"
 	"log/slog"
 	"net"
 	"net/http"
@@ -173,7 +174,7 @@ func NewServer(log *slog.Logger) *Server {
 				ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 				defer cancel()
 				if err := s.Ready(ctx); err != nil {
-					return &Error{Status: http.StatusServiceUnavailable, Title: "Not ready", Detail: "The database does not answer.", Err: err}
+					return &fault.Error{Kind: fault.KindUnavailable, Title: "Not ready", Detail: "The database does not answer.", Err: err}
 				}
 			}
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -292,15 +293,15 @@ func (s *Server) adapt(op Op, h HandlerFunc) http.Handler {
 		var err error
 		if op.Access != nil {
 			err = op.Access.Admit(r.Context())
-			if op.Conceal != "" && errors.Is(err, ErrForbidden) && (op.Knows == nil || op.Knows.Admit(r.Context()) != nil) {
-				err = NotFound(op.Conceal)
+			if op.Conceal != "" && errors.Is(err, fault.ErrForbidden) && (op.Knows == nil || op.Knows.Admit(r.Context()) != nil) {
+				err = fault.NotFound(op.Conceal)
 			}
 		}
 		if err == nil {
 			err = h(w, r)
 		}
 		if err != nil {
-			if tooLarge := BodyTooLarge(r); tooLarge != nil && AsError(err).Status != http.StatusRequestEntityTooLarge {
+			if tooLarge := BodyTooLarge(r); tooLarge != nil && AsError(err).Kind != fault.KindTooLarge {
 				tooLarge.Err = err
 				err = tooLarge
 			}
@@ -327,7 +328,7 @@ type limitedBody struct {
 // BodyTooLarge is the 413 to answer when r's body went over its route's
 // limit, and nil otherwise. Handlers that render a form themselves ask it
 // (an error they return is turned into the 413 by the adapter anyway).
-func BodyTooLarge(r *http.Request) *Error {
+func BodyTooLarge(r *http.Request) *fault.Error {
 	b, ok := r.Body.(*limitedBody)
 	if !ok || b.over == nil {
 		return nil
@@ -356,9 +357,9 @@ func (s *Server) apiFallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		return &Error{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: "This address answers " + strings.Join(allowed, ", ") + "."}
+		return &fault.Error{Kind: fault.KindMethodNotAllowed, Title: "Method not allowed", Detail: "This address answers " + strings.Join(allowed, ", ") + "."}
 	}
-	return NotFound("API endpoint")
+	return fault.NotFound("API endpoint")
 }
 
 // IsAPI reports whether r is for the JSON API.
@@ -370,24 +371,25 @@ func IsAPI(r *http.Request) bool {
 // browser request for a page is sent to the sign-in page instead.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	e := AsError(err)
+	status := Status(e.Kind)
 	log := Logger(r.Context())
-	if e.Status >= 500 {
+	if status >= 500 {
 		log.Error("request failed", "err", err)
 	} else {
-		log.Info("request refused", "status", e.Status, "err", err)
+		log.Info("request refused", "status", status, "err", err)
 	}
 	if IsAPI(r) {
-		if e.Status == http.StatusUnauthorized {
+		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kompas"`)
 		}
 		writeProblem(w, r, e)
 		return
 	}
-	if e.Status == http.StatusUnauthorized && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+	if status == http.StatusUnauthorized && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	_ = s.layout.Render(w, r, e.Status, "error.html", e.Title, e)
+	_ = s.layout.Render(w, r, status, "error.html", e.Title, e)
 }
 
 // Handler is the full middleware chain around the mux.
@@ -398,7 +400,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Error(w, r, Forbidden("Cross-origin form posts are refused."))
+		s.Error(w, r, fault.Forbidden("Cross-origin form posts are refused."))
 	}))
 	h = cop.Handler(h)
 	h = securityHeaders(h, s)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/web"
 )
 
@@ -48,7 +49,7 @@ func newBare(t *testing.T) *bare {
 				return err
 			}
 			if in.Name == "" {
-				return web.Invalid(web.FieldError{Field: "name", Message: "required"})
+				return fault.Invalid(fault.FieldError{Field: "name", Message: "required"})
 			}
 			return web.WriteJSON(w, http.StatusCreated, in)
 		})
@@ -64,7 +65,7 @@ func newBare(t *testing.T) *bare {
 	// as a CSV parser's "could not be read: …" does.
 	flatten := func(w http.ResponseWriter, r *http.Request) error {
 		if _, err := io.ReadAll(r.Body); err != nil {
-			return web.BadRequest("The file could not be read: " + err.Error())
+			return fault.Malformed("The file could not be read: " + err.Error())
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
@@ -72,7 +73,7 @@ func newBare(t *testing.T) *bare {
 	s.API("POST /api/v1/upload", web.Op{Summary: "Upload a small file", Public: true, BodyLimit: 64}, flatten)
 	s.Page("POST /page/upload", web.Op{Public: true, BodyLimit: 64}, flatten)
 	s.API("GET /api/v1/things/{id}", web.Op{Summary: "One thing", Public: true, Response: thing{}}, func(w http.ResponseWriter, r *http.Request) error {
-		return fmt.Errorf("things: %s: %w", r.PathValue("id"), web.ErrNotFound)
+		return fmt.Errorf("things: %s: %w", r.PathValue("id"), fault.ErrNotFound)
 	})
 	s.API("GET /api/v1/boom", web.Op{Summary: "Fails", Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		return errors.New("database password is hunter2")
@@ -81,19 +82,19 @@ func newBare(t *testing.T) *bare {
 		panic("secret panic text")
 	})
 	s.API("GET /api/v1/private", web.Op{Summary: "Needs sign-in", Public: true}, func(w http.ResponseWriter, r *http.Request) error {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	})
 	s.Page("GET /page/private", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	})
 	s.Page("POST /page/private", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	})
 	s.Page("GET /page/forbidden", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
-		return web.Forbidden("A shelter worker may not read police files.")
+		return fault.Forbidden("A shelter worker may not read police files.")
 	})
 	s.Page("GET /page/invalid", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
-		return web.Invalid(web.FieldError{Field: "budget", Message: "must be a number"})
+		return fault.Invalid(fault.FieldError{Field: "budget", Message: "must be a number"})
 	})
 	s.Page("GET /page/panic", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		panic("secret panic text")
@@ -103,7 +104,7 @@ func newBare(t *testing.T) *bare {
 	})
 	s.Page("POST /page/form", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		if err := r.ParseForm(); err != nil {
-			return web.BadRequest("unreadable form")
+			return fault.Malformed("unreadable form")
 		}
 		b.posts.Add(1)
 		return s.Redirect(w, r, "/page/done", "Saved.")
@@ -165,15 +166,15 @@ func TestErrorAdapter(t *testing.T) {
 		wantProblem bool
 		wantTitle   string
 		wantDetail  string
-		wantFields  []web.FieldError
+		wantFields  []fault.FieldError
 		notInBody   string
 	}{
 		{name: "API 422 names the field", method: "POST", path: "/api/v1/things", body: `{}`, wantStatus: 422, wantProblem: true, wantTitle: "Invalid input",
-			wantFields: []web.FieldError{{Field: "name", Message: "required"}}},
+			wantFields: []fault.FieldError{{Field: "name", Message: "required"}}},
 		{name: "API 400 wrong type", method: "POST", path: "/api/v1/things", body: `{"name":1}`, wantStatus: 400, wantProblem: true, wantTitle: "Malformed input",
-			wantFields: []web.FieldError{{Field: "name", Message: "must be a string, not a number"}}},
+			wantFields: []fault.FieldError{{Field: "name", Message: "must be a string, not a number"}}},
 		{name: "API 400 unknown field", method: "POST", path: "/api/v1/things", body: `{"name":"a","colour":"red"}`, wantStatus: 400, wantProblem: true,
-			wantFields: []web.FieldError{{Field: "colour", Message: "unknown field"}}},
+			wantFields: []fault.FieldError{{Field: "colour", Message: "unknown field"}}},
 		{name: "API 400 malformed", method: "POST", path: "/api/v1/things", body: `{"name":`, wantStatus: 400, wantProblem: true, wantDetail: "ends before"},
 		{name: "API 400 trailing data", method: "POST", path: "/api/v1/things", body: `{"name":"a"}[]`, wantStatus: 400, wantProblem: true, wantDetail: "single JSON value"},
 		{name: "API 201", method: "POST", path: "/api/v1/things", body: `{"name":"a"}`, wantStatus: 201},
@@ -742,7 +743,7 @@ func TestTemplatesAndFlash(t *testing.T) {
 func TestForm(t *testing.T) {
 	f := &web.Form{
 		Values: url.Values{"name": {"A"}, "tags": {"x", "y"}},
-		Errors: []web.FieldError{{Field: "partners[1].role", Message: "unknown role"}, {Field: "name", Message: "too short"}},
+		Errors: []fault.FieldError{{Field: "partners[1].role", Message: "unknown role"}, {Field: "name", Message: "too short"}},
 	}
 	tests := []struct {
 		name string
@@ -823,7 +824,7 @@ func TestFieldNames(t *testing.T) {
 			}
 		})
 	}
-	f := &web.Form{Names: names, Errors: []web.FieldError{{Field: "countries[1]", Message: `"XX" is not a country`}, {Field: "title", Message: "is required"}}}
+	f := &web.Form{Names: names, Errors: []fault.FieldError{{Field: "countries[1]", Message: `"XX" is not a country`}, {Field: "title", Message: "is required"}}}
 	want := []web.SummaryItem{{Label: "Country 2", Message: `"XX" is not a country`, ID: "f-countries"}, {Label: "Title", Message: "is required", ID: "f-title"}}
 	if got := f.Summary(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Summary() = %+v, want %+v", got, want)
@@ -872,11 +873,11 @@ type roleKey struct{}
 func (onlyHeader) Admit(ctx context.Context) error {
 	switch ctx.Value(roleKey{}) {
 	case nil, "":
-		return web.ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	case "allowed":
 		return nil
 	}
-	return web.Forbidden("That role may not.")
+	return fault.Forbidden("That role may not.")
 }
 func (onlyHeader) Describe() string { return "callers with the allowed role" }
 
@@ -961,14 +962,14 @@ func TestPersonalRefusalsReported(t *testing.T) {
 	answer := func(w http.ResponseWriter, r *http.Request) error {
 		switch r.PathValue("id") {
 		case "1":
-			return web.NotFound("Case")
+			return fault.NotFound("Case")
 		case "2":
-			return web.Forbidden("no")
+			return fault.Forbidden("no")
 		case "3":
 			http.Error(w, "gone", http.StatusNotFound) // written, not returned
 			return nil
 		case "4":
-			return web.Invalid(web.FieldError{Field: "x", Message: "y"})
+			return fault.Invalid(fault.FieldError{Field: "x", Message: "y"})
 		}
 		w.WriteHeader(http.StatusOK)
 		return nil

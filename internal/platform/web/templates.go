@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"kompas/internal/platform/facts"
+	"kompas/internal/platform/fault"
 )
 
 //go:embed templates/*.html
@@ -167,7 +168,7 @@ func (s *Server) Redirect(w http.ResponseWriter, r *http.Request, target, flash 
 // Form carries submitted values and field errors back into a page.
 type Form struct {
 	Values url.Values
-	Errors []FieldError
+	Errors []fault.FieldError
 	// Conflict is why the submission could not be applied as it stands
 	// (the record changed meanwhile, its state refuses it); the page shows
 	// it above the form.

@@ -21,6 +21,7 @@ import (
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/audit/refusals"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
 )
@@ -113,30 +114,30 @@ type filter struct {
 func filterOf(r *http.Request) (filter, error) {
 	q := r.URL.Query()
 	f := filter{Filter: audit.Filter{Actor: strings.TrimSpace(q.Get("actor")), ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id")), Limit: 100}}
-	var errs []web.FieldError
+	var errs []fault.FieldError
 	switch q.Get("refused") {
 	case "", "0":
 	case "1":
 		f.Refused = true
 	default:
-		errs = append(errs, web.FieldError{Field: "refused", Message: "must be 1 (only refused reads) or left out"})
+		errs = append(errs, fault.FieldError{Field: "refused", Message: "must be 1 (only refused reads) or left out"})
 	}
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
-			errs = append(errs, web.FieldError{Field: "before", Message: "must be a positive whole number"})
+			errs = append(errs, fault.FieldError{Field: "before", Message: "must be a positive whole number"})
 		}
 		f.BeforeID = n
 	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 500 {
-			errs = append(errs, web.FieldError{Field: "limit", Message: "must be a whole number from 1 to 500"})
+			errs = append(errs, fault.FieldError{Field: "limit", Message: "must be a whole number from 1 to 500"})
 		}
 		f.Limit = n
 	}
 	if len(errs) > 0 {
-		return f, web.BadRequest("Some filters are not valid.", errs...)
+		return f, fault.Malformed("Some filters are not valid.", errs...)
 	}
 	return f, nil
 }
@@ -272,7 +273,7 @@ func (h *handlers) apiVerify(w http.ResponseWriter, r *http.Request) error {
 }
 
 // errNoKey: without an audit key there are no checkpoints.
-var errNoKey = &web.Error{Status: http.StatusNotFound, Title: "No checkpoints",
+var errNoKey = &fault.Error{Kind: fault.KindNotFound, Title: "No checkpoints",
 	Detail: "This server has no audit key (serve --audit-key), so it signs no checkpoints: the log is not tamper-evident."}
 
 // apiCheckpoint serves the latest checkpoint, signing the first one if
@@ -323,12 +324,12 @@ func (h *handlers) apiProof(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return fmt.Errorf("auditweb: event %q: %w", r.PathValue("id"), web.ErrNotFound)
+		return fmt.Errorf("auditweb: event %q: %w", r.PathValue("id"), fault.ErrNotFound)
 	}
 	var size int64
 	if s := r.URL.Query().Get("size"); s != "" {
 		if size, err = strconv.ParseInt(s, 10, 64); err != nil || size <= 0 {
-			return web.BadRequest("The tree size is not valid.", web.FieldError{Field: "size", Message: "must be a positive whole number"})
+			return fault.Malformed("The tree size is not valid.", fault.FieldError{Field: "size", Message: "must be a positive whole number"})
 		}
 	}
 	ctx := r.Context()
