@@ -73,13 +73,13 @@ func NewHandlers(srv *web.Server, reg *programmes.Register, cfg Config) *Handler
 		Tags: tags, Access: ruleImport, BodyLimit: upload, Response: Job{}, Status: http.StatusAccepted}, h.apiImport)
 	srv.API("GET /api/v1/imports/iati/{job}", web.Op{Summary: "An IATI import job: status, progress, counts, the reasons activities were skipped", Tags: tags, Access: ruleImport, Response: Job{}}, h.apiJob)
 	srv.API("GET /api/v1/imports/iati/{job}/suggestions", web.Op{Summary: "The GCM objectives an IATI import suggested, with their reasons", Tags: tags, Access: ruleImport, Response: []SuggestionView{}}, h.apiSuggestions)
-	srv.API("POST /api/v1/imports/iati/suggestions/{id}", web.Op{Summary: "Confirm (adds the objective to the initiative) or reject a suggested GCM objective", Tags: tags,
+	srv.API("POST /api/v1/iati-suggestions/{id}", web.Op{Summary: "Confirm (adds the objective to the initiative) or reject a suggested GCM objective", Tags: tags,
 		Access: ruleDecide, Records: "policy officers only for initiatives their organisation recorded", Request: Decision{}, Response: SuggestionView{}}, h.apiDecide)
 	srv.API("GET /api/v1/exports/iati", web.Op{Summary: "The whole register as an IATI 2.03 activity file", Tags: tags, Access: ruleRead, Produces: []string{"application/xml"}}, h.export)
 	return h
 }
 
-// Decision is the body of POST /api/v1/imports/iati/suggestions/{id}.
+// Decision is the body of POST /api/v1/iati-suggestions/{id}.
 type Decision struct {
 	Status string `json:"status" required:"true" doc:"confirmed or rejected"`
 }

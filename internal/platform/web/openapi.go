@@ -83,9 +83,11 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		responses := map[string]any{strconv.Itoa(status): ok}
 		problem := map[string]any{"$ref": "#/components/responses/Problem"}
-		// Any operation may end in a client error (a throttle, a malformed
-		// request); the specific ones are listed besides.
+		// Any operation may end in a client error (a stale token, a throttle,
+		// a malformed request) or a server error (500, or /readyz's 503); the
+		// specific ones are listed besides.
 		responses["4XX"] = problem
+		responses["5XX"] = problem
 		if rt.Op.Public {
 			op["security"] = []any{}
 		} else {
@@ -123,7 +125,7 @@ func (s *Server) OpenAPI() map[string]any {
 			"title":       "Kompas API",
 			"version":     "1",
 			"description": "Migration policy, programmes and services traced to the 23 GCM objectives. Errors are RFC 9457 problem JSON.",
-			"license":     map[string]any{"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+			"license":     license,
 		},
 		"servers": []any{map[string]any{"url": "/", "description": "this Kompas server"}},
 		"paths":   paths,
@@ -135,11 +137,17 @@ func (s *Server) OpenAPI() map[string]any {
 			}},
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/login or `kompas token create`."},
-				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": "kompas_session"},
+				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": "kompas_session", "description": "The session a browser gets from the sign-in page; a cross-origin write with it is refused."},
 			},
 		},
 	}
 }
+
+// license is what the document says about reuse of the API. The project has
+// not chosen a licence (the repository has no LICENSE), so the document
+// claims none: a named licence here would be a grant nobody made. When one
+// is chosen, put its SPDX identifier here and the text in LICENSE.
+var license = map[string]any{"name": "No licence granted (all rights reserved)", "identifier": "LicenseRef-All-Rights-Reserved"}
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusOK, s.OpenAPI())

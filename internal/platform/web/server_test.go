@@ -633,7 +633,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	post := doc.Paths["/api/v1/things"]["post"]
 	responses, _ := post["responses"].(map[string]any)
-	for _, code := range []string{"201", "400", "401", "403", "413", "422"} {
+	for _, code := range []string{"201", "400", "401", "403", "413", "422", "4XX", "5XX"} {
 		if responses[code] == nil {
 			t.Errorf("POST /api/v1/things lacks response %s", code)
 		}
