@@ -24,6 +24,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"kompas/internal/platform/check"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
 )
@@ -80,7 +81,6 @@ const (
 	maxMigrants  = 20
 	maxItems     = 30
 	maxMonths    = 12
-	minYear      = 1900
 	ReasonMinLen = 5
 )
 
@@ -115,93 +115,18 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// checker collects field errors.
-type checker struct{ errs []web.FieldError }
-
-func (c *checker) bad(field, msg string, args ...any) {
-	c.errs = append(c.errs, web.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
-}
-
-func (c *checker) err() error {
-	if len(c.errs) == 0 {
+// invalid is c's verdict as the web error the module's callers expect:
+// nil, or a 422 listing every field at fault at once.
+func invalid(c *check.Fields) error {
+	if c.OK() {
 		return nil
 	}
-	return web.Invalid(c.errs...)
-}
-
-// text trims *s and checks it is valid text within max runes.
-func (c *checker) text(field string, s *string, required bool, max int) {
-	*s = strings.TrimSpace(*s)
-	switch {
-	case !utf8.ValidString(*s):
-		c.bad(field, "must be valid UTF-8 text")
-	case required && *s == "":
-		c.bad(field, "is required")
-	case utf8.RuneCountInString(*s) > max:
-		c.bad(field, "must be at most %d characters (it has %d)", max, utf8.RuneCountInString(*s))
-	case strings.ContainsRune(*s, 0):
-		c.bad(field, "must not contain NUL characters")
+	list := c.List()
+	fields := make([]web.FieldError, len(list))
+	for i, f := range list {
+		fields[i] = web.FieldError{Field: f.Field, Message: f.Message}
 	}
-}
-
-// code checks *s is one of list (after trimming and lower-casing).
-func (c *checker) code(field string, s *string, list []string, required bool) {
-	*s = strings.ToLower(strings.TrimSpace(*s))
-	if *s == "" && !required {
-		return
-	}
-	if !oneOf(*s, list) {
-		c.bad(field, "must be one of %s", strings.Join(list, ", "))
-	}
-}
-
-// codes checks a list of codes, returning them sorted in list order and
-// without repeats.
-func (c *checker) codes(field string, in []string, list []string) []string {
-	seen := map[string]bool{}
-	if len(in) > len(list)+5 {
-		c.bad(field, "lists too many values")
-		return nil
-	}
-	for i, s := range in {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if !oneOf(s, list) {
-			c.bad(fmt.Sprintf("%s[%d]", field, i), "%q is not one of %s", truncate(s, 30), strings.Join(list, ", "))
-			continue
-		}
-		seen[s] = true
-	}
-	out := []string{}
-	for _, s := range list {
-		if seen[s] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// date checks *s is a YYYY-MM-DD date from 1900; notAfter, when not empty,
-// is the latest date accepted (today, for things that have happened).
-func (c *checker) date(field string, s *string, required bool, notAfter string) {
-	*s = strings.TrimSpace(*s)
-	if *s == "" {
-		if required {
-			c.bad(field, "is required (YYYY-MM-DD)")
-		}
-		return
-	}
-	t, err := time.Parse("2006-01-02", *s)
-	if err != nil || len(*s) != 10 {
-		c.bad(field, "must be a date as YYYY-MM-DD")
-		return
-	}
-	if t.Year() < minYear || t.Year() > 2200 {
-		c.bad(field, "must be a date from %d on", minYear)
-		return
-	}
-	if notAfter != "" && *s > notAfter {
-		c.bad(field, "must not be in the future (after %s)", notAfter)
-	}
+	return web.Invalid(fields...)
 }
 
 // splitCodes reads a stored comma-separated code list.
