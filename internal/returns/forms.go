@@ -237,8 +237,34 @@ func (h *Handlers) today() string { return today(h.Svc.now()) }
 
 // registerCaseForms routes every case form.
 func (h *Handlers) registerCaseForms() {
+	registerCaseForm(h, h.consentForm())
+	registerCaseForm(h, h.choiceForm())
+	registerCaseForm(h, h.documentForm())
+	registerCaseForm(h, h.decisionForm())
+	registerCaseForm(h, h.flightForm())
+	registerCaseForm(h, h.partnerForm())
+	registerCaseForm(h, h.planForm())
+	registerCaseForm(h, h.deliveryForm())
+	registerCaseForm(h, h.visitForm())
+	registerCaseForm(h, h.referralForm())
+	registerCaseForm(h, h.referralStatusForm())
+}
+
+// decision is the decision form's input: which document, and the answer.
+type decision struct {
+	doc int
+	in  DecisionInput
+}
+
+// referralStatus is the referral-status form's input.
+type referralStatus struct {
+	ref int
+	in  ReferralStatusInput
+}
+
+func (h *Handlers) consentForm() caseForm[ConsentInput] {
 	svc := h.Svc
-	registerCaseForm(h, caseForm[ConsentInput]{slug: "consent", title: "Record consent", act: actConsent,
+	return caseForm[ConsentInput]{slug: "consent", title: "Record consent", act: actConsent,
 		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
 			v.Set("given_on", h.today())
 			v.Set("written", "1")
@@ -258,8 +284,12 @@ func (h *Handlers) registerCaseForms() {
 		save: func(ctx context.Context, p *auth.Principal, id int64, in ConsentInput) (string, error) {
 			return "The consent was recorded.", svc.RecordConsent(ctx, p, id, in)
 		},
-	})
-	registerCaseForm(h, caseForm[ChoiceInput]{slug: "choice", title: "Change of counselling organisation", act: actChoice,
+	}
+}
+
+func (h *Handlers) choiceForm() caseForm[ChoiceInput] {
+	svc := h.Svc
+	return caseForm[ChoiceInput]{slug: "choice", title: "Change of counselling organisation", act: actChoice,
 		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
 			v.Set("chosen_on", h.today())
 			return nil
@@ -286,8 +316,12 @@ func (h *Handlers) registerCaseForms() {
 		save: func(ctx context.Context, p *auth.Principal, id int64, in ChoiceInput) (string, error) {
 			return "The change of counselling organisation was recorded.", svc.ChangeChoice(ctx, p, id, in)
 		},
-	})
-	registerCaseForm(h, caseForm[TravelDocumentInput]{slug: "document", title: "Request a travel document", act: actDocument,
+	}
+}
+
+func (h *Handlers) documentForm() caseForm[TravelDocumentInput] {
+	svc := h.Svc
+	return caseForm[TravelDocumentInput]{slug: "document", title: "Request a travel document", act: actDocument,
 		first: func(_ context.Context, _ *http.Request, fc *FormCase, v url.Values) error {
 			v.Set("requested_on", h.today())
 			v.Set("authority", "embassy")
@@ -321,12 +355,12 @@ func (h *Handlers) registerCaseForms() {
 			_, err := svc.RequestTravelDocument(ctx, p, id, in)
 			return "The travel document request was recorded.", err
 		},
-	})
-	type decision struct {
-		doc int
-		in  DecisionInput
 	}
-	registerCaseForm(h, caseForm[decision]{slug: "decision", title: "Record a travel document decision", act: actDecision,
+}
+
+func (h *Handlers) decisionForm() caseForm[decision] {
+	svc := h.Svc
+	return caseForm[decision]{slug: "decision", title: "Record a travel document decision", act: actDecision,
 		first: func(_ context.Context, r *http.Request, _ *FormCase, v url.Values) error {
 			v.Set("doc", r.URL.Query().Get("doc"))
 			v.Set("decided_on", h.today())
@@ -348,8 +382,12 @@ func (h *Handlers) registerCaseForms() {
 		save: func(ctx context.Context, p *auth.Principal, id int64, d decision) (string, error) {
 			return "The decision was recorded.", svc.DecideTravelDocument(ctx, p, id, d.doc, d.in)
 		},
-	})
-	registerCaseForm(h, caseForm[FlightInput]{slug: "flight", title: "Book a flight", act: actFlight,
+	}
+}
+
+func (h *Handlers) flightForm() caseForm[FlightInput] {
+	svc := h.Svc
+	return caseForm[FlightInput]{slug: "flight", title: "Book a flight", act: actFlight,
 		spec: func(context.Context, *FormCase, *web.Form) (formSpec, error) {
 			return formSpec{Intro: "Booking a flight cancels any flight booked before for this case.", Fields: []fieldSpec{
 				{Name: "date", Label: "Flight date", Type: "date", Required: true},
@@ -366,8 +404,12 @@ func (h *Handlers) registerCaseForms() {
 			_, err := svc.BookFlight(ctx, p, id, in)
 			return "The flight was booked.", err
 		},
-	})
-	registerCaseForm(h, caseForm[PartnerInput]{slug: "partner", title: "Assign a reintegration partner", act: actPartner,
+	}
+}
+
+func (h *Handlers) partnerForm() caseForm[PartnerInput] {
+	svc := h.Svc
+	return caseForm[PartnerInput]{slug: "partner", title: "Assign a reintegration partner", act: actPartner,
 		spec: func(ctx context.Context, fc *FormCase, _ *web.Form) (formSpec, error) {
 			ps, err := svc.Partners(ctx)
 			if err != nil {
@@ -390,8 +432,12 @@ func (h *Handlers) registerCaseForms() {
 		save: func(ctx context.Context, p *auth.Principal, id int64, in PartnerInput) (string, error) {
 			return "The reintegration partner was assigned.", svc.AssignPartner(ctx, p, id, in)
 		},
-	})
-	registerCaseForm(h, caseForm[PlanInput]{slug: "plan", title: "Write the reintegration plan", act: actPlan,
+	}
+}
+
+func (h *Handlers) planForm() caseForm[PlanInput] {
+	svc := h.Svc
+	return caseForm[PlanInput]{slug: "plan", title: "Write the reintegration plan", act: actPlan,
 		first: func(ctx context.Context, _ *http.Request, fc *FormCase, v url.Values) error {
 			plan, err := svc.CurrentPlan(ctx, fc)
 			if err != nil || plan == nil {
@@ -429,8 +475,12 @@ func (h *Handlers) registerCaseForms() {
 		save: func(ctx context.Context, p *auth.Principal, id int64, in PlanInput) (string, error) {
 			return "The reintegration plan was saved.", svc.SavePlan(ctx, p, id, in)
 		},
-	})
-	registerCaseForm(h, caseForm[DeliveryInput]{slug: "delivery", title: "Record support delivered", act: actDelivery,
+	}
+}
+
+func (h *Handlers) deliveryForm() caseForm[DeliveryInput] {
+	svc := h.Svc
+	return caseForm[DeliveryInput]{slug: "delivery", title: "Record support delivered", act: actDelivery,
 		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
 			v.Set("delivered_on", h.today())
 			return nil
@@ -462,8 +512,12 @@ func (h *Handlers) registerCaseForms() {
 			_, err := svc.RecordDelivery(ctx, p, id, in)
 			return "The delivery was recorded.", err
 		},
-	})
-	registerCaseForm(h, caseForm[VisitInput]{slug: "visit", title: "Record a monitoring visit", act: actVisit,
+	}
+}
+
+func (h *Handlers) visitForm() caseForm[VisitInput] {
+	svc := h.Svc
+	return caseForm[VisitInput]{slug: "visit", title: "Record a monitoring visit", act: actVisit,
 		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
 			v.Set("visited_on", h.today())
 			return nil
@@ -495,8 +549,12 @@ func (h *Handlers) registerCaseForms() {
 			}
 			return fmt.Sprintf("The visit was recorded: overall sustainability %.2f.", visit.Overall), nil
 		},
-	})
-	registerCaseForm(h, caseForm[ReferralInput]{slug: "referral", title: "Refer to a service", act: actReferral,
+	}
+}
+
+func (h *Handlers) referralForm() caseForm[ReferralInput] {
+	svc := h.Svc
+	return caseForm[ReferralInput]{slug: "referral", title: "Refer to a service", act: actReferral,
 		first: func(_ context.Context, _ *http.Request, fc *FormCase, v url.Values) error {
 			v.Set("country", fc.Country)
 			return nil
@@ -516,12 +574,12 @@ func (h *Handlers) registerCaseForms() {
 			_, err := svc.SendReferral(ctx, p, id, in)
 			return "The referral was sent.", err
 		},
-	})
-	type referralStatus struct {
-		ref int
-		in  ReferralStatusInput
 	}
-	registerCaseForm(h, caseForm[referralStatus]{slug: "referral-status", title: "Update a referral", act: actReferralStatus,
+}
+
+func (h *Handlers) referralStatusForm() caseForm[referralStatus] {
+	svc := h.Svc
+	return caseForm[referralStatus]{slug: "referral-status", title: "Update a referral", act: actReferralStatus,
 		first: func(_ context.Context, r *http.Request, _ *FormCase, v url.Values) error {
 			v.Set("ref", r.URL.Query().Get("ref"))
 			return nil
@@ -540,7 +598,7 @@ func (h *Handlers) registerCaseForms() {
 		save: func(ctx context.Context, p *auth.Principal, id int64, rs referralStatus) (string, error) {
 			return "The referral was updated.", svc.UpdateReferral(ctx, p, id, rs.ref, rs.in)
 		},
-	})
+	}
 }
 
 // planInput reads the plan form: its rows of support, the empty ones left
