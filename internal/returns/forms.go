@@ -235,6 +235,14 @@ func recordNumber(v url.Values, name, what string) (int, error) {
 
 func (h *Handlers) today() string { return today(h.Svc.now()) }
 
+// startsToday fills a form shown empty with today's date in field.
+func (h *Handlers) startsToday(field string) func(context.Context, *http.Request, *FormCase, url.Values) error {
+	return func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
+		v.Set(field, h.today())
+		return nil
+	}
+}
+
 // registerCaseForms routes every case form.
 func (h *Handlers) registerCaseForms() {
 	registerCaseForm(h, h.consentForm())
@@ -290,10 +298,7 @@ func (h *Handlers) consentForm() caseForm[ConsentInput] {
 func (h *Handlers) choiceForm() caseForm[ChoiceInput] {
 	svc := h.Svc
 	return caseForm[ChoiceInput]{slug: "choice", title: "Change of counselling organisation", act: actChoice,
-		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
-			v.Set("chosen_on", h.today())
-			return nil
-		},
+		first: h.startsToday("chosen_on"),
 		spec: func(ctx context.Context, _ *FormCase, _ *web.Form) (formSpec, error) {
 			orgs, err := svc.CounsellingOrgs(ctx)
 			if err != nil {
@@ -481,10 +486,7 @@ func (h *Handlers) planForm() caseForm[PlanInput] {
 func (h *Handlers) deliveryForm() caseForm[DeliveryInput] {
 	svc := h.Svc
 	return caseForm[DeliveryInput]{slug: "delivery", title: "Record support delivered", act: actDelivery,
-		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
-			v.Set("delivered_on", h.today())
-			return nil
-		},
+		first: h.startsToday("delivered_on"),
 		spec: func(ctx context.Context, fc *FormCase, _ *web.Form) (formSpec, error) {
 			plan, err := svc.CurrentPlan(ctx, fc)
 			if err != nil {
@@ -518,10 +520,7 @@ func (h *Handlers) deliveryForm() caseForm[DeliveryInput] {
 func (h *Handlers) visitForm() caseForm[VisitInput] {
 	svc := h.Svc
 	return caseForm[VisitInput]{slug: "visit", title: "Record a monitoring visit", act: actVisit,
-		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
-			v.Set("visited_on", h.today())
-			return nil
-		},
+		first: h.startsToday("visited_on"),
 		spec: func(ctx context.Context, _ *FormCase, _ *web.Form) (formSpec, error) {
 			set, err := svc.Indicators(ctx, "")
 			if err != nil {
