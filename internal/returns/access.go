@@ -238,6 +238,12 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, id int64) (any, e
 	if err != nil {
 		return nil, err
 	}
+	return s.caseView(ctx, p, h)
+}
+
+// caseView loads the projection of the case h that p gets, and audits the
+// read.
+func (s *Service) caseView(ctx context.Context, p *auth.Principal, h *head) (any, error) {
 	var v any
 	switch h.View {
 	case ViewFull:
@@ -255,7 +261,7 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, id int64) (any, e
 		pv.NextStages = s.nextFor(p, h)
 		v = pv
 	}
-	err = s.DB.Transact(ctx, func(tx *store.Tx) error {
+	err := s.DB.Transact(ctx, func(tx *store.Tx) error {
 		return audit.Append(ctx, tx, p.Event(audit.ActionRead, "return_case", strconv.FormatInt(h.ID, 10), purposeOf(p), h.Reference+" view="+h.View.String()))
 	})
 	if err != nil {

@@ -3,7 +3,7 @@ package returns
 import (
 	"fmt"
 	"net/http"
-	"strconv"
+	"time"
 
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/fault"
@@ -40,27 +40,27 @@ func (h *Handlers) registerAPI() {
 	api("POST /api/v1/returns/cases/{id}/transitions", web.Op{Summary: "Move a case to another stage (409 when the stage machine or a precondition refuses)", Tags: tags,
 		Access: ruleCase, Conceal: "Case", Records: "which moves depend on the stage and the caller: see docs/returns.md", Request: TransitionInput{}, Response: Moved{}, Personal: personalCase}, h.apiTransition)
 	api("POST /api/v1/returns/cases/{id}/consents", web.Op{Summary: "Record the migrant's consent to share data outside the intake organisation", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ConsentInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiConsent)
+		Access: actConsent.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ConsentInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiConsent)
 	api("POST /api/v1/returns/cases/{id}/counselling-org", web.Op{Summary: "Record that the migrant chose another counselling organisation (with date and reason)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ChoiceInput{}, Response: Ack{}, Personal: personalCase}, h.apiChoice)
+		Access: actChoice.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice + ", counsellors the cases of the NGO the migrant chose", Request: ChoiceInput{}, Response: Ack{}, Personal: personalCase}, h.apiChoice)
 	api("POST /api/v1/returns/cases/{id}/travel-documents", web.Op{Summary: "Request a travel document from an embassy or consulate", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: TravelDocumentInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiTravelDocument)
+		Access: actDocument.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice, Request: TravelDocumentInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiTravelDocument)
 	api("POST /api/v1/returns/cases/{id}/travel-documents/{seq}/decision", web.Op{Summary: "Record that a travel document was issued or refused", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: DecisionInput{}, Response: Ack{}, Personal: personalCase}, h.apiDecision)
+		Access: actDecision.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice, Request: DecisionInput{}, Response: Ack{}, Personal: personalCase}, h.apiDecision)
 	api("POST /api/v1/returns/cases/{id}/flights", web.Op{Summary: "Book a flight (an earlier booking is cancelled)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: FlightInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiFlight)
+		Access: actFlight.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice, Request: FlightInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiFlight)
 	api("POST /api/v1/returns/cases/{id}/partner", web.Op{Summary: "Assign the reintegration partner; it must cover the country of return (422) and the migrant must have consented (409)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice, Request: PartnerInput{}, Response: Ack{}, Personal: personalCase}, h.apiPartner)
+		Access: actPartner.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice, Request: PartnerInput{}, Response: Ack{}, Personal: personalCase}, h.apiPartner)
 	api("POST /api/v1/returns/cases/{id}/plan", web.Op{Summary: "Write the reintegration plan (support only after departure, within the programme's cap, for at most 12 months)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases, counsellors (needs and aspirations before departure) the cases of their NGO", Request: PlanInput{}, Response: Ack{}, Personal: personalCase}, h.apiPlan)
+		Access: actPlan.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice + ", the assigned partner its cases, counsellors (needs and aspirations before departure) the cases of their NGO", Request: PlanInput{}, Response: Ack{}, Personal: personalCase}, h.apiPlan)
 	api("POST /api/v1/returns/cases/{id}/deliveries", web.Op{Summary: "Record support delivered", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: DeliveryInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiDelivery)
+		Access: actDelivery.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice + ", the assigned partner its cases", Request: DeliveryInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiDelivery)
 	api("POST /api/v1/returns/cases/{id}/visits", web.Op{Summary: "Record a monitoring visit; answers its sustainability scores (0-1)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: VisitInput{}, Response: Visit{}, Status: http.StatusCreated, Personal: personalCase}, h.apiVisit)
+		Access: actVisit.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice + ", the assigned partner its cases", Request: VisitInput{}, Response: Visit{}, Status: http.StatusCreated, Personal: personalCase}, h.apiVisit)
 	api("POST /api/v1/returns/cases/{id}/referrals", web.Op{Summary: "Refer the returnee to a service in the country of return (needs consent)", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: ReferralInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiReferral)
+		Access: actReferral.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice + ", the assigned partner its cases", Request: ReferralInput{}, Response: Ack{}, Status: http.StatusCreated, Personal: personalCase}, h.apiReferral)
 	api("POST /api/v1/returns/cases/{id}/referrals/{seq}/status", web.Op{Summary: "Move a referral on: accepted or rejected, then done", Tags: tags,
-		Access: ruleCase, Conceal: "Case", Records: recordsOffice + ", the assigned partner its cases", Request: ReferralStatusInput{}, Response: Ack{}, Personal: personalCase}, h.apiReferralStatus)
+		Access: actReferralStatus.access(), Conceal: "Case", Knows: ruleCase, Records: recordsOffice + ", the assigned partner its cases", Request: ReferralStatusInput{}, Response: Ack{}, Personal: personalCase}, h.apiReferralStatus)
 	api("GET /api/v1/returns/partners", web.Op{Summary: "Reintegration partners and the countries they cover", Tags: tags, Access: ruleRead, Response: []PartnerCoverage{}}, h.apiPartners)
 	api("PUT /api/v1/returns/partners/{org}/countries", web.Op{Summary: "Declare the countries a reintegration partner covers (replaces the list)", Tags: tags,
 		Access: ruleDeclareRoute, Records: "a partner only its own countries", Request: CountriesInput{}, Response: PartnerCoverage{}}, h.apiDeclare)
@@ -73,37 +73,20 @@ func (h *Handlers) registerAPI() {
 		Query: append([]web.Param{{Name: "format", Description: "csv (default) or xlsx"}}, queueParams...), Produces: []string{"text/csv", xlsxType}, Personal: personalCases}, h.apiExport)
 }
 
-func caseID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fault.NotFound("Case")
-	}
-	return id, nil
-}
-
-func seqParam(r *http.Request, what string) (int, error) {
-	n, err := strconv.Atoi(r.PathValue("seq"))
-	if err != nil || n <= 0 {
-		return 0, fault.NotFound(what)
-	}
-	return n, nil
-}
-
 // caller returns the principal and the case id of a case route.
 func caller(r *http.Request) (*auth.Principal, int64, error) {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := caseID(r)
-	return p, id, err
+	id, err := web.PathID(r, "id", "Case")
+	return auth.Caller(r.Context()), id, err
+}
+
+// recordSeq reads the {seq} wildcard: the number of a record of the case.
+func recordSeq(r *http.Request, what string) (int, error) {
+	n, err := web.PathID(r, "seq", what)
+	return int(n), err
 }
 
 func (h *Handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	var in CreateInput
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
@@ -117,10 +100,7 @@ func (h *Handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiQueue(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	f, err := ParseQueueFilter(r.URL.Query())
 	if err != nil {
 		return err
@@ -199,10 +179,7 @@ func (h *Handlers) apiTravelDocument(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handlers) apiDecision(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
-	seq, err := seqParam(r, "Travel document")
+	seq, err := recordSeq(r, "Travel document")
 	if err != nil {
 		return err
 	}
@@ -251,10 +228,7 @@ func (h *Handlers) apiReferral(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiReferralStatus(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
-	seq, err := seqParam(r, "Referral")
+	seq, err := recordSeq(r, "Referral")
 	if err != nil {
 		return err
 	}
@@ -264,9 +238,6 @@ func (h *Handlers) apiReferralStatus(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handlers) apiPartners(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	ps, err := h.Svc.Partners(r.Context())
 	if err != nil {
 		return err
@@ -278,10 +249,7 @@ func (h *Handlers) apiPartners(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiDeclare(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	var in CountriesInput
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
@@ -294,9 +262,6 @@ func (h *Handlers) apiDeclare(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiProgrammes(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	ps, err := h.Svc.Programmes(r.Context())
 	if err != nil {
 		return err
@@ -305,9 +270,6 @@ func (h *Handlers) apiProgrammes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiIndicators(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	set, err := h.Svc.Indicators(r.Context(), r.URL.Query().Get("set"))
 	if err != nil {
 		if e := web.AsError(err); web.Status(e.Kind) == http.StatusUnprocessableEntity {
@@ -319,12 +281,54 @@ func (h *Handlers) apiIndicators(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiStats(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	st, err := h.Svc.Stats(r.Context())
 	if err != nil {
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, st)
+}
+
+// serveExport answers an export in the format asked for.
+func (h *Handlers) serveExport(w http.ResponseWriter, r *http.Request, format string) error {
+	p := auth.Caller(r.Context())
+	if format != "csv" && format != "xlsx" {
+		return fault.Malformed("Unknown export format.", fault.FieldError{Field: "format", Message: "must be csv or xlsx"})
+	}
+	f, err := ParseQueueFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	items, err := h.Svc.Export(r.Context(), p, f, format)
+	if err != nil {
+		return err
+	}
+	name := "return-cases-" + time.Now().UTC().Format("2006-01-02")
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "xlsx" {
+		w.Header().Set("Content-Type", xlsxType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		return WriteXLSX(w, items)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+	return WriteCSV(w, items)
+}
+
+func (h *Handlers) apiExport(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "csv"
+	}
+	return h.serveExport(w, r, format)
+}
+
+// queueParams documents the queue's query parameters.
+var queueParams = []web.Param{
+	{Name: "stage", Description: "one stage; default every open stage"},
+	{Name: "all", Description: "1: include closed, withdrawn and no-show cases", Type: "boolean"},
+	{Name: "mine", Description: "1: only cases the caller registered or moved", Type: "boolean"},
+	{Name: "overdue", Description: "1: only cases longer in their stage than it should take", Type: "boolean"},
+	{Name: "country", Description: "country of return, ISO 3166-1 alpha-2"},
+	{Name: "page", Type: "integer"},
+	{Name: "per_page", Description: "1-100, default 25", Type: "integer"},
 }

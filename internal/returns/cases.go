@@ -12,6 +12,7 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/check"
 	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
@@ -48,29 +49,29 @@ type Created struct {
 
 // validateCreate checks what needs no database and normalises in.
 func validateCreate(in *CreateInput, now time.Time) error {
-	c := &checker{}
+	c := &check.Fields{}
 	td := today(now)
 	in.CountryOfReturn = strings.ToUpper(strings.TrimSpace(in.CountryOfReturn))
 	if in.CountryOfReturn == "" {
-		c.bad("country_of_return", "is required")
+		c.Bad("country_of_return", "is required")
 	} else if !geo.Valid(in.CountryOfReturn) {
-		c.bad("country_of_return", "%q is not an ISO 3166-1 alpha-2 country code", truncate(in.CountryOfReturn, 10))
+		c.Bad("country_of_return", "%q is not an ISO 3166-1 alpha-2 country code", truncate(in.CountryOfReturn, 10))
 	}
 	in.CounsellingOrg = strings.TrimSpace(in.CounsellingOrg)
 	if in.CounsellingOrg == "" {
-		c.bad("counselling_org", "is required: the organisation the migrant chose")
+		c.Bad("counselling_org", "is required: the organisation the migrant chose")
 	}
 	in.Programme = strings.TrimSpace(in.Programme)
 	if in.Programme == "" {
-		c.bad("programme", "is required")
+		c.Bad("programme", "is required")
 	}
-	c.date("chosen_on", &in.ChosenOn, false, td)
-	c.text("immigration_history", &in.ImmigrationHistory, false, maxText)
+	c.Date("chosen_on", &in.ChosenOn, false, td)
+	c.Text("immigration_history", &in.ImmigrationHistory, false, maxText)
 	switch {
 	case len(in.Migrants) == 0:
-		c.bad("migrants", "must list at least the principal")
+		c.Bad("migrants", "must list at least the principal")
 	case len(in.Migrants) > maxMigrants:
-		c.bad("migrants", "must list at most %d people", maxMigrants)
+		c.Bad("migrants", "must list at most %d people", maxMigrants)
 	}
 	for i := range in.Migrants {
 		if i >= maxMigrants {
@@ -78,32 +79,32 @@ func validateCreate(in *CreateInput, now time.Time) error {
 		}
 		m := &in.Migrants[i]
 		f := fmt.Sprintf("migrants[%d]", i)
-		c.text(f+".given_name", &m.GivenName, true, maxName)
-		c.text(f+".family_name", &m.FamilyName, true, maxName)
-		c.date(f+".birth_date", &m.BirthDate, true, td)
-		c.code(f+".sex", &m.Sex, Sexes, true)
+		c.Text(f+".given_name", &m.GivenName, true, maxName)
+		c.Text(f+".family_name", &m.FamilyName, true, maxName)
+		c.Date(f+".birth_date", &m.BirthDate, true, td)
+		c.Code(f+".sex", &m.Sex, Sexes, true)
 		m.Nationality = strings.ToUpper(strings.TrimSpace(m.Nationality))
 		if m.Nationality == "" {
-			c.bad(f+".nationality", "is required")
+			c.Bad(f+".nationality", "is required")
 		} else if !geo.Valid(m.Nationality) {
-			c.bad(f+".nationality", "%q is not an ISO 3166-1 alpha-2 country code", truncate(m.Nationality, 10))
+			c.Bad(f+".nationality", "%q is not an ISO 3166-1 alpha-2 country code", truncate(m.Nationality, 10))
 		}
 		if i == 0 {
 			m.Relationship = strings.ToLower(strings.TrimSpace(m.Relationship))
 			if m.Relationship != "" && m.Relationship != "principal" {
-				c.bad(f+".relationship", "the first person is the principal")
+				c.Bad(f+".relationship", "the first person is the principal")
 			}
 			m.Relationship = "principal"
 		} else {
 			if strings.TrimSpace(m.Relationship) == "" {
 				m.Relationship = "other_relative"
 			}
-			c.code(f+".relationship", &m.Relationship, Relationships[1:], true)
+			c.Code(f+".relationship", &m.Relationship, Relationships[1:], true)
 		}
-		m.DocumentsHeld = c.codes(f+".documents_held", m.DocumentsHeld, DocumentKinds)
-		m.Vulnerabilities = c.codes(f+".vulnerabilities", m.Vulnerabilities, Vulnerabilities)
+		m.DocumentsHeld = c.Codes(f+".documents_held", m.DocumentsHeld, DocumentKinds)
+		m.Vulnerabilities = c.Codes(f+".vulnerabilities", m.Vulnerabilities, Vulnerabilities)
 	}
-	return c.err()
+	return c.Err()
 }
 
 // refAlphabet is Crockford's base 32 (no I, L, O, U).
@@ -129,20 +130,20 @@ func newReference(now time.Time) string {
 func counsellingOrg(ctx context.Context, q store.Querier, field, slug string) (int64, string, error) {
 	var id int64
 	var kind, name string
-	err := q.QueryRow(ctx, `SELECT id, kind, name FROM organisations WHERE slug = ?`, slug).Scan(&id, &kind, &name)
+	var counsels bool
+	err := q.QueryRow(ctx, `SELECT id, kind, name, EXISTS (SELECT 1 FROM return_counselling_orgs WHERE org_slug = organisations.slug)
+		FROM organisations WHERE slug = ?`, slug).Scan(&id, &kind, &name, &counsels)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", fault.Invalid(fault.FieldError{Field: field, Message: fmt.Sprintf("no organisation %q is known", truncate(slug, 64))})
 	}
 	if err != nil {
 		return 0, "", err
 	}
-	if kind != "ngo" && slug != "iom" {
+	if kind != "ngo" && !counsels {
 		return 0, "", fault.Invalid(fault.FieldError{Field: field, Message: fmt.Sprintf("%s is not a counselling organisation: choose an NGO or IOM", name)})
 	}
 	return id, name, nil
 }
-
-var ruleCreate = auth.Rule{Action: "register return cases", Roles: []auth.Role{auth.RoleCaseworker, auth.RoleReturnOfficer, auth.RoleCounsellor}}
 
 // Create registers a case. Its author must be able to see it afterwards: a
 // counsellor registers cases of migrants who chose their NGO, a caseworker
@@ -281,14 +282,14 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, i
 		return nil, fault.ErrUnauthenticated
 	}
 	to := Stage(strings.TrimSpace(in.To))
-	c := &checker{}
+	c := &check.Fields{}
 	if to == "" {
-		c.bad("to", "is required: the stage to move to")
+		c.Bad("to", "is required: the stage to move to")
 	} else if !to.Valid() {
-		c.bad("to", "%q is not a stage (one of %s)", truncate(string(to), 30), stageList(Stages))
+		c.Bad("to", "%q is not a stage (one of %s)", truncate(string(to), 30), stageList(Stages))
 	}
-	c.text("reason", &in.Reason, false, maxText)
-	if err := c.err(); err != nil {
+	c.Text("reason", &in.Reason, false, maxText)
+	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	now := s.now()

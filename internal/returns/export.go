@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
-	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 )
 
@@ -22,11 +20,6 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 // maxExport bounds one export.
 const maxExport = 50_000
-
-// ruleExport: exports are for the organisations that run the programmes.
-// They hold no special-category data (no documents held, no
-// vulnerabilities), only the queue's columns.
-var ruleExport = auth.Rule{Action: "export return cases", Roles: []auth.Role{auth.RoleCaseworker, auth.RoleReturnOfficer}}
 
 var exportHeader = []string{"reference", "stage", "stage_since", "days_in_stage", "overdue", "country_of_return", "programme",
 	"counselling_org", "partner", "principal", "persons"}
@@ -125,43 +118,6 @@ func WriteXLSX(w io.Writer, items []QueueItem) error {
 	}
 	_, err = f.WriteTo(w)
 	return err
-}
-
-// serveExport answers an export in the format asked for.
-func (h *Handlers) serveExport(w http.ResponseWriter, r *http.Request, format string) error {
-	p, err := auth.RequireRule(r.Context(), ruleExport)
-	if err != nil {
-		return err
-	}
-	if format != "csv" && format != "xlsx" {
-		return fault.Malformed("Unknown export format.", fault.FieldError{Field: "format", Message: "must be csv or xlsx"})
-	}
-	f, err := ParseQueueFilter(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	items, err := h.Svc.Export(r.Context(), p, f, format)
-	if err != nil {
-		return err
-	}
-	name := "return-cases-" + time.Now().UTC().Format("2006-01-02")
-	w.Header().Set("Cache-Control", "no-store")
-	if format == "xlsx" {
-		w.Header().Set("Content-Type", xlsxType)
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
-		return WriteXLSX(w, items)
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	return WriteCSV(w, items)
-}
-
-func (h *Handlers) apiExport(w http.ResponseWriter, r *http.Request) error {
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = "csv"
-	}
-	return h.serveExport(w, r, format)
 }
 
 // Programme is a return programme.

@@ -10,87 +10,445 @@ import (
 	"strconv"
 	"strings"
 
-	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
-	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
 )
 
-func init() {
-	actionTitles["decision"] = "Record a travel document decision"
-	actionTitles["referral-status"] = "Update a referral"
+// caseForm is one form that adds a record to a case, at
+// /returns/cases/{id}/act/<slug>; T is the service input its values become.
+type caseForm[T any] struct {
+	slug, title string
+	act         caseAct
+	// first fills the form shown empty (today's date, the record asked for).
+	first func(ctx context.Context, r *http.Request, fc *FormCase, v url.Values) error
+	// spec is the form's introduction and inputs.
+	spec func(ctx context.Context, fc *FormCase, f *web.Form) (formSpec, error)
+	// input turns the posted values into the service's input. A number
+	// that cannot be read is listed in bad and given a value the service
+	// refuses, so the service still checks every other field and the form
+	// answers once with all that needs correcting.
+	input func(v url.Values) (in T, bad []fault.FieldError, err error)
+	// save records it and says what was done, for the case page.
+	save func(ctx context.Context, p *auth.Principal, id int64, in T) (string, error)
 }
 
-// auditForm records that a form page showed a case's data.
-func (h *Handlers) auditForm(ctx context.Context, p *auth.Principal, hd *head, action string) error {
-	return h.Svc.DB.Transact(ctx, func(tx *store.Tx) error {
-		return audit.Append(ctx, tx, p.Event(audit.ActionRead, "return_case", strconv.FormatInt(hd.ID, 10), purposeOf(p), hd.Reference+" form "+action))
+// formSpec is what a case form shows besides its values.
+type formSpec struct {
+	Intro  string
+	Fields []fieldSpec
+	Rows   []int    // support rows of the plan form
+	Types  []option // the support types of those rows
+}
+
+// fieldSpec describes one input of a case form; action.html draws them.
+type fieldSpec struct {
+	Name, Label, Type, Hint string
+	Required                bool
+	Options                 []option
+}
+
+type actionData struct {
+	ID        int64
+	Reference string
+	Stage     Stage
+	Action    string
+	Title     string
+	Submit    string
+	formSpec
+	Form     *web.Form
+	Conflict string
+}
+
+// caseLink is one form a caller may open from a case's page.
+type caseLink struct {
+	slug, title string
+	act         caseAct
+}
+
+// caseForms lists the forms in the order the case page offers them; the
+// decision and referral-status forms are opened from their record's row.
+var caseForms = []caseLink{
+	{"consent", "Record consent", actConsent},
+	{"choice", "Change of counselling organisation", actChoice},
+	{"document", "Request a travel document", actDocument},
+	{"flight", "Book a flight", actFlight},
+	{"partner", "Assign a reintegration partner", actPartner},
+	{"plan", "Write the reintegration plan", actPlan},
+	{"delivery", "Record support delivered", actDelivery},
+	{"visit", "Record a monitoring visit", actVisit},
+	{"referral", "Refer to a service", actReferral},
+}
+
+// registerCaseForm routes cf's page and submission, admitting the roles
+// of its act (others who work on cases are told 403, anyone else 404).
+func registerCaseForm[T any](h *Handlers, cf caseForm[T]) {
+	op := web.Op{Access: cf.act.access(), Conceal: "Case", Knows: ruleCase, Personal: personalCase}
+	h.srv.Form("/returns/cases/{id}/act/"+cf.slug, op, web.FormPage{
+		Show: func(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+			ctx := r.Context()
+			id, err := web.PathID(r, "id", "Case")
+			if err != nil {
+				return err
+			}
+			fc, err := h.Svc.OpenForm(ctx, auth.Caller(ctx), id, cf.act, cf.slug)
+			if err != nil {
+				return err
+			}
+			if f.Values == nil {
+				f.Values = url.Values{}
+				if cf.first != nil {
+					if err := cf.first(ctx, r, fc, f.Values); err != nil {
+						return err
+					}
+				}
+			}
+			spec, err := cf.spec(ctx, fc, f)
+			if err != nil {
+				return err
+			}
+			f.Names = actionNames(spec.Fields)
+			d := actionData{ID: fc.ID, Reference: fc.Reference, Stage: fc.Stage, Action: cf.slug, Title: cf.title, Submit: "Save",
+				formSpec: spec, Form: f, Conflict: f.Conflict}
+			return h.tmpl.Render(w, r, f.Status, "action.html", cf.title+" – "+fc.Reference, d)
+		},
+		Submit: func(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+			ctx := r.Context()
+			id, err := web.PathID(r, "id", "Case")
+			if err != nil {
+				return err
+			}
+			in, bad, err := cf.input(f.Values)
+			if err != nil {
+				return err
+			}
+			msg, err := cf.save(ctx, auth.Caller(ctx), id, in)
+			if err != nil || len(bad) > 0 {
+				return formError(err, bad)
+			}
+			return h.srv.Redirect(w, r, fmt.Sprintf("/returns/cases/%d", id), msg)
+		},
 	})
 }
 
-// orgOptions lists the organisations a migrant may choose for counselling.
-func (h *Handlers) orgOptions(ctx context.Context) ([]option, error) {
-	var out []option
-	err := each(ctx, h.Svc.DB, `SELECT slug, name FROM organisations WHERE kind = 'ngo' OR slug = 'iom' ORDER BY name`, nil, func(sc scanner) error {
-		var o option
-		if err := sc.Scan(&o.Value, &o.Label); err != nil {
-			return err
-		}
-		out = append(out, o)
-		return nil
-	})
-	return out, err
-}
-
-func (h *Handlers) programmeOptions(ctx context.Context) ([]option, error) {
-	ps, err := h.Svc.Programmes(ctx)
+// formError is a submission's error as its form shows it: the numbers
+// that could not be read first (in place of what the service said of
+// the value that stood in for them), each field under its input's name.
+func formError(err error, bad []fault.FieldError) error {
+	var fields []fault.FieldError
 	if err != nil {
-		return nil, err
+		e := web.AsError(err)
+		if web.Status(e.Kind) != http.StatusUnprocessableEntity {
+			return err
+		}
+		fields = e.Fields
+		if len(fields) == 0 && len(bad) == 0 {
+			fields = []fault.FieldError{{Field: "form", Message: e.Detail}}
+		}
 	}
-	out := make([]option, len(ps))
-	for i, p := range ps {
-		out[i] = option{p.Code, p.Name}
+	out := append([]fault.FieldError(nil), bad...)
+	for _, fe := range fields {
+		if !hasField(bad, fe.Field) {
+			out = append(out, fe)
+		}
 	}
-	return out, nil
+	for i := range out {
+		out[i].Field = htmlField(out[i].Field)
+	}
+	return fault.Invalid(out...)
 }
 
-// prefill sets a form's first values: today's dates, the query's record
-// number, the current plan.
-func (h *Handlers) prefill(r *http.Request, p *auth.Principal, hd *head, action string, v url.Values) error {
-	td := today(h.Svc.now())
-	switch action {
-	case "consent":
-		v.Set("given_on", td)
-		v.Set("written", "1")
-	case "choice":
-		v.Set("chosen_on", td)
-	case "document":
-		v.Set("requested_on", td)
-		v.Set("authority", "embassy")
-		v.Set("authority_country", hd.Country)
-	case "decision":
-		v.Set("doc", r.URL.Query().Get("doc"))
-		v.Set("decided_on", td)
-	case "delivery":
-		v.Set("delivered_on", td)
-	case "visit":
-		v.Set("visited_on", td)
-	case "referral":
-		v.Set("country", hd.Country)
-	case "referral-status":
-		v.Set("ref", r.URL.Query().Get("ref"))
-	case "plan":
-		cm, err := loadCommon(r.Context(), h.Svc.DB, hd.ID)
-		if err != nil {
-			return err
+func hasField(list []fault.FieldError, field string) bool {
+	for _, fe := range list {
+		if fe.Field == field {
+			return true
 		}
-		plan, _, _, _, err := loadWork(r.Context(), h.Svc.DB, hd.ID, cm)
-		if err != nil {
-			return err
+	}
+	return false
+}
+
+// htmlField maps an API field path to the form's input name.
+func htmlField(f string) string {
+	switch {
+	case strings.HasPrefix(f, "scores."):
+		return "score_" + strings.TrimPrefix(f, "scores.")
+	case strings.HasPrefix(f, "support["):
+		return "support"
+	case strings.HasPrefix(f, "migrants["):
+		rest := strings.TrimPrefix(f, "migrants[")
+		n, field, ok := strings.Cut(rest, "].")
+		if ok {
+			return "m" + n + "_" + field
 		}
-		if plan != nil {
+		return "m0_given_name"
+	case f == "migrants":
+		return "m0_given_name"
+	case strings.HasPrefix(f, "documents_held") || strings.HasPrefix(f, "scope["):
+		return strings.SplitN(f, "[", 2)[0]
+	}
+	return f
+}
+
+// actionNames labels a case form's fields in its error summary as the
+// form labels them.
+func actionNames(fields []fieldSpec) web.FieldNames {
+	names := web.FieldNames{
+		"support": {Label: "Support", ID: "f-support"},
+		"form":    {Label: "This form", ID: "f-form"},
+	}
+	for _, f := range fields {
+		if f.Name != "" && f.Label != "" {
+			names[f.Name] = web.FieldName{Label: f.Label, ID: web.FieldID(f.Name)}
+		}
+	}
+	return names
+}
+
+var digits = regexp.MustCompile(`^[0-9]{1,9}$`)
+
+// formNumber reads a whole number from a form. One that cannot be read is
+// added to bad and read as unreadable, a value the caller's service
+// refuses.
+func formNumber(v url.Values, name string, required bool, unreadable int, bad *[]fault.FieldError) int {
+	s := strings.TrimSpace(v.Get(name))
+	if s == "" && !required {
+		return 0
+	}
+	if !digits.MatchString(s) {
+		*bad = append(*bad, fault.FieldError{Field: name, Message: "must be a whole number"})
+		return unreadable
+	}
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// recordNumber reads the hidden number of the record a form changes; one
+// that cannot be read is a record that is not there.
+func recordNumber(v url.Values, name, what string) (int, error) {
+	s := strings.TrimSpace(v.Get(name))
+	if !digits.MatchString(s) {
+		return 0, fault.NotFound(what)
+	}
+	n, _ := strconv.Atoi(s)
+	return n, nil
+}
+
+func (h *Handlers) today() string { return today(h.Svc.now()) }
+
+// startsToday fills a form shown empty with today's date in field.
+func (h *Handlers) startsToday(field string) func(context.Context, *http.Request, *FormCase, url.Values) error {
+	return func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
+		v.Set(field, h.today())
+		return nil
+	}
+}
+
+// registerCaseForms routes every case form.
+func (h *Handlers) registerCaseForms() {
+	registerCaseForm(h, h.consentForm())
+	registerCaseForm(h, h.choiceForm())
+	registerCaseForm(h, h.documentForm())
+	registerCaseForm(h, h.decisionForm())
+	registerCaseForm(h, h.flightForm())
+	registerCaseForm(h, h.partnerForm())
+	registerCaseForm(h, h.planForm())
+	registerCaseForm(h, h.deliveryForm())
+	registerCaseForm(h, h.visitForm())
+	registerCaseForm(h, h.referralForm())
+	registerCaseForm(h, h.referralStatusForm())
+}
+
+// decision is the decision form's input: which document, and the answer.
+type decision struct {
+	doc int
+	in  DecisionInput
+}
+
+// referralStatus is the referral-status form's input.
+type referralStatus struct {
+	ref int
+	in  ReferralStatusInput
+}
+
+func (h *Handlers) consentForm() caseForm[ConsentInput] {
+	svc := h.Svc
+	return caseForm[ConsentInput]{slug: "consent", title: "Record consent", act: actConsent,
+		first: func(_ context.Context, _ *http.Request, _ *FormCase, v url.Values) error {
+			v.Set("given_on", h.today())
+			v.Set("written", "1")
+			return nil
+		},
+		spec: func(context.Context, *FormCase, *web.Form) (formSpec, error) {
+			return formSpec{Intro: "Data leaves the organisation that took the case in (to a reintegration partner, or to services through referrals) only with the migrant's written consent.",
+				Fields: []fieldSpec{
+					{Name: "written", Label: "The migrant signed the consent form", Type: "checkbox", Hint: "Only written consent lets data leave the intake organisation."},
+					{Name: "given_on", Label: "Date of consent", Type: "date", Required: true},
+					{Name: "scope", Label: "The migrant consents to sharing with", Type: "checkboxes", Required: true, Options: options(ConsentScopes)},
+				}}, nil
+		},
+		input: func(v url.Values) (ConsentInput, []fault.FieldError, error) {
+			return ConsentInput{Written: v.Get("written") == "1", GivenOn: v.Get("given_on"), Scope: v["scope"]}, nil, nil
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, in ConsentInput) (string, error) {
+			return "The consent was recorded.", svc.RecordConsent(ctx, p, id, in)
+		},
+	}
+}
+
+func (h *Handlers) choiceForm() caseForm[ChoiceInput] {
+	svc := h.Svc
+	return caseForm[ChoiceInput]{slug: "choice", title: "Change of counselling organisation", act: actChoice,
+		first: h.startsToday("chosen_on"),
+		spec: func(ctx context.Context, _ *FormCase, _ *web.Form) (formSpec, error) {
+			orgs, err := svc.CounsellingOrgs(ctx)
+			if err != nil {
+				return formSpec{}, err
+			}
+			opts := make([]option, len(orgs))
+			for i, o := range orgs {
+				opts[i] = option{o.Slug, o.Name}
+			}
+			return formSpec{Intro: "The migrant chooses the organisation that guides them. The organisation chosen before keeps no access; the history keeps every choice.",
+				Fields: []fieldSpec{
+					{Name: "counselling_org", Label: "Counselling organisation now chosen", Type: "select", Required: true, Options: opts},
+					{Name: "chosen_on", Label: "Date of the choice", Type: "date", Required: true},
+					{Name: "reason", Label: "Reason", Type: "textarea", Required: true},
+				}}, nil
+		},
+		input: func(v url.Values) (ChoiceInput, []fault.FieldError, error) {
+			return ChoiceInput{CounsellingOrg: v.Get("counselling_org"), ChosenOn: v.Get("chosen_on"), Reason: v.Get("reason")}, nil, nil
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, in ChoiceInput) (string, error) {
+			return "The change of counselling organisation was recorded.", svc.ChangeChoice(ctx, p, id, in)
+		},
+	}
+}
+
+func (h *Handlers) documentForm() caseForm[TravelDocumentInput] {
+	svc := h.Svc
+	return caseForm[TravelDocumentInput]{slug: "document", title: "Request a travel document", act: actDocument,
+		first: func(_ context.Context, _ *http.Request, fc *FormCase, v url.Values) error {
+			v.Set("requested_on", h.today())
+			v.Set("authority", "embassy")
+			v.Set("authority_country", fc.Country)
+			return nil
+		},
+		spec: func(ctx context.Context, fc *FormCase, _ *web.Form) (formSpec, error) {
+			people, err := svc.People(ctx, fc)
+			if err != nil {
+				return formSpec{}, err
+			}
+			opts := make([]option, len(people))
+			for i, pr := range people {
+				opts[i] = option{strconv.Itoa(pr.Seq), pr.Name}
+			}
+			return formSpec{Fields: []fieldSpec{
+				{Name: "migrant_seq", Label: "For", Type: "select", Required: true, Options: opts},
+				{Name: "kind", Label: "Document", Type: "select", Required: true, Options: options(TravelDocumentKinds)},
+				{Name: "authority", Label: "Requested from", Type: "select", Required: true, Options: options(Authorities)},
+				{Name: "authority_country", Label: "Of the country", Hint: "ISO 3166-1 two-letter code; the country of return unless the document comes from elsewhere."},
+				{Name: "requested_on", Label: "Requested on", Type: "date"},
+			}}, nil
+		},
+		input: func(v url.Values) (TravelDocumentInput, []fault.FieldError, error) {
+			var bad []fault.FieldError
+			seq := formNumber(v, "migrant_seq", true, -1, &bad)
+			return TravelDocumentInput{MigrantSeq: seq, Kind: v.Get("kind"), Authority: v.Get("authority"),
+				AuthorityCountry: v.Get("authority_country"), RequestedOn: v.Get("requested_on")}, bad, nil
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, in TravelDocumentInput) (string, error) {
+			_, err := svc.RequestTravelDocument(ctx, p, id, in)
+			return "The travel document request was recorded.", err
+		},
+	}
+}
+
+func (h *Handlers) decisionForm() caseForm[decision] {
+	svc := h.Svc
+	return caseForm[decision]{slug: "decision", title: "Record a travel document decision", act: actDecision,
+		first: func(_ context.Context, r *http.Request, _ *FormCase, v url.Values) error {
+			v.Set("doc", r.URL.Query().Get("doc"))
+			v.Set("decided_on", h.today())
+			return nil
+		},
+		spec: func(_ context.Context, _ *FormCase, f *web.Form) (formSpec, error) {
+			return formSpec{Intro: "Travel document " + f.Get("doc") + ".", Fields: []fieldSpec{
+				{Name: "doc", Type: "hidden"},
+				{Name: "status", Label: "Decision", Type: "select", Required: true, Options: options([]string{"issued", "refused"})},
+				{Name: "decided_on", Label: "Decided on", Type: "date", Required: true},
+				{Name: "valid_until", Label: "Valid until", Type: "date"},
+				{Name: "reference", Label: "Document number"},
+			}}, nil
+		},
+		input: func(v url.Values) (decision, []fault.FieldError, error) {
+			doc, err := recordNumber(v, "doc", "Travel document")
+			return decision{doc, DecisionInput{Status: v.Get("status"), DecidedOn: v.Get("decided_on"), ValidUntil: v.Get("valid_until"), Reference: v.Get("reference")}}, nil, err
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, d decision) (string, error) {
+			return "The decision was recorded.", svc.DecideTravelDocument(ctx, p, id, d.doc, d.in)
+		},
+	}
+}
+
+func (h *Handlers) flightForm() caseForm[FlightInput] {
+	svc := h.Svc
+	return caseForm[FlightInput]{slug: "flight", title: "Book a flight", act: actFlight,
+		spec: func(context.Context, *FormCase, *web.Form) (formSpec, error) {
+			return formSpec{Intro: "Booking a flight cancels any flight booked before for this case.", Fields: []fieldSpec{
+				{Name: "date", Label: "Flight date", Type: "date", Required: true},
+				{Name: "route", Label: "Route", Required: true, Hint: "IATA airport codes joined by dashes, for example AMS-IST-EBL."},
+				{Name: "carrier", Label: "Carrier"},
+				{Name: "escort", Label: "An escort travels with the returnee", Type: "checkbox"},
+				{Name: "medical_needs", Label: "Medical needs during travel", Type: "textarea", Hint: "Special-category data: only what the escort and the carrier need."},
+			}}, nil
+		},
+		input: func(v url.Values) (FlightInput, []fault.FieldError, error) {
+			return FlightInput{Date: v.Get("date"), Route: v.Get("route"), Carrier: v.Get("carrier"), Escort: v.Get("escort") == "1", MedicalNeeds: v.Get("medical_needs")}, nil, nil
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, in FlightInput) (string, error) {
+			_, err := svc.BookFlight(ctx, p, id, in)
+			return "The flight was booked.", err
+		},
+	}
+}
+
+func (h *Handlers) partnerForm() caseForm[PartnerInput] {
+	svc := h.Svc
+	return caseForm[PartnerInput]{slug: "partner", title: "Assign a reintegration partner", act: actPartner,
+		spec: func(ctx context.Context, fc *FormCase, _ *web.Form) (formSpec, error) {
+			ps, err := svc.Partners(ctx)
+			if err != nil {
+				return formSpec{}, err
+			}
+			opts := make([]option, len(ps))
+			for i, pc := range ps {
+				covers := "does not cover " + geo.Name(fc.Country)
+				if oneOf(fc.Country, pc.Countries) {
+					covers = "covers " + geo.Name(fc.Country)
+				}
+				opts[i] = option{pc.Slug, pc.Name + " (" + covers + ")"}
+			}
+			return formSpec{Intro: "The partner must cover the country of return, " + geo.Name(fc.Country) + ", and the migrant must have given written consent to share with a reintegration partner.",
+				Fields: []fieldSpec{{Name: "partner", Label: "Reintegration partner", Type: "select", Required: true, Options: opts}}}, nil
+		},
+		input: func(v url.Values) (PartnerInput, []fault.FieldError, error) {
+			return PartnerInput{Partner: v.Get("partner")}, nil, nil
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, in PartnerInput) (string, error) {
+			return "The reintegration partner was assigned.", svc.AssignPartner(ctx, p, id, in)
+		},
+	}
+}
+
+func (h *Handlers) planForm() caseForm[PlanInput] {
+	svc := h.Svc
+	return caseForm[PlanInput]{slug: "plan", title: "Write the reintegration plan", act: actPlan,
+		first: func(ctx context.Context, _ *http.Request, fc *FormCase, v url.Values) error {
+			plan, err := svc.CurrentPlan(ctx, fc)
+			if err != nil || plan == nil {
+				return err
+			}
 			v.Set("needs", plan.Needs)
 			v.Set("aspirations", plan.Aspirations)
 			v.Set("start_on", plan.StartOn)
@@ -102,388 +460,186 @@ func (h *Handlers) prefill(r *http.Request, p *auth.Principal, hd *head, action 
 				v.Add("support_description", it.Description)
 				v.Add("support_amount", it.Amount)
 			}
-		}
-	}
-	return nil
-}
-
-// describe fills the form's fields and texts for action.
-func (h *Handlers) describe(r *http.Request, p *auth.Principal, hd *head, d *actionData) error {
-	ctx := r.Context()
-	if err := h.auditForm(ctx, p, hd, d.Action); err != nil {
-		return err
-	}
-	switch d.Action {
-	case "consent":
-		d.Intro = "Data leaves the organisation that took the case in (to a reintegration partner, or to services through referrals) only with the migrant's written consent."
-		d.Fields = []fieldSpec{
-			{Name: "written", Label: "The migrant signed the consent form", Type: "checkbox", Hint: "Only written consent lets data leave the intake organisation."},
-			{Name: "given_on", Label: "Date of consent", Type: "date", Required: true},
-			{Name: "scope", Label: "The migrant consents to sharing with", Type: "checkboxes", Required: true, Options: options(ConsentScopes)},
-		}
-	case "choice":
-		orgs, err := h.orgOptions(ctx)
-		if err != nil {
-			return err
-		}
-		d.Intro = "The migrant chooses the organisation that guides them. The organisation chosen before keeps no access; the history keeps every choice."
-		d.Fields = []fieldSpec{
-			{Name: "counselling_org", Label: "Counselling organisation now chosen", Type: "select", Required: true, Options: orgs},
-			{Name: "chosen_on", Label: "Date of the choice", Type: "date", Required: true},
-			{Name: "reason", Label: "Reason", Type: "textarea", Required: true},
-		}
-	case "document":
-		var people []option
-		err := each(ctx, h.Svc.DB, `SELECT seq, given_name, family_name FROM return_migrants WHERE case_id = ? ORDER BY seq`, []any{hd.ID}, func(sc scanner) error {
-			var seq int
-			var g, f string
-			if err := sc.Scan(&seq, &g, &f); err != nil {
-				return err
-			}
-			people = append(people, option{strconv.Itoa(seq), g + " " + f})
 			return nil
-		})
-		if err != nil {
-			return err
-		}
-		d.Fields = []fieldSpec{
-			{Name: "migrant_seq", Label: "For", Type: "select", Required: true, Options: people},
-			{Name: "kind", Label: "Document", Type: "select", Required: true, Options: options(TravelDocumentKinds)},
-			{Name: "authority", Label: "Requested from", Type: "select", Required: true, Options: options(Authorities)},
-			{Name: "authority_country", Label: "Of the country", Hint: "ISO 3166-1 two-letter code; the country of return unless the document comes from elsewhere."},
-			{Name: "requested_on", Label: "Requested on", Type: "date"},
-		}
-	case "decision":
-		d.Intro = "Travel document " + d.Form.Get("doc") + "."
-		d.Fields = []fieldSpec{
-			{Name: "doc", Type: "hidden"},
-			{Name: "status", Label: "Decision", Type: "select", Required: true, Options: options([]string{"issued", "refused"})},
-			{Name: "decided_on", Label: "Decided on", Type: "date", Required: true},
-			{Name: "valid_until", Label: "Valid until", Type: "date"},
-			{Name: "reference", Label: "Document number"},
-		}
-	case "flight":
-		d.Intro = "Booking a flight cancels any flight booked before for this case."
-		d.Fields = []fieldSpec{
-			{Name: "date", Label: "Flight date", Type: "date", Required: true},
-			{Name: "route", Label: "Route", Required: true, Hint: "IATA airport codes joined by dashes, for example AMS-IST-EBL."},
-			{Name: "carrier", Label: "Carrier"},
-			{Name: "escort", Label: "An escort travels with the returnee", Type: "checkbox"},
-			{Name: "medical_needs", Label: "Medical needs during travel", Type: "textarea", Hint: "Special-category data: only what the escort and the carrier need."},
-		}
-	case "partner":
-		ps, err := h.Svc.Partners(ctx)
-		if err != nil {
-			return err
-		}
-		var opts []option
-		for _, pc := range ps {
-			covers := "does not cover " + geo.Name(hd.Country)
-			if oneOf(hd.Country, pc.Countries) {
-				covers = "covers " + geo.Name(hd.Country)
+		},
+		spec: func(_ context.Context, _ *FormCase, f *web.Form) (formSpec, error) {
+			s := formSpec{Intro: "Before departure the plan holds only what pre-departure counselling gives: needs and aspirations. Support is planned after departure, within the programme's budget cap, for at most 12 months.",
+				Fields: []fieldSpec{
+					{Name: "needs", Label: "Needs", Type: "textarea", Hint: "Only what the reintegration work needs to know, including health needs the migrant agreed to share."},
+					{Name: "aspirations", Label: "Aspirations", Type: "textarea"},
+					{Name: "start_on", Label: "Support starts on", Type: "date"},
+					{Name: "months", Label: "Months of support", Type: "number", Hint: "1 to 12."},
+				},
+				Types: options(SupportTypes)}
+			n := len(f.Values["support_type"]) + 2
+			for i := 0; i < n && i < maxItems; i++ {
+				s.Rows = append(s.Rows, i)
 			}
-			opts = append(opts, option{pc.Slug, pc.Name + " (" + covers + ")"})
-		}
-		d.Intro = "The partner must cover the country of return, " + geo.Name(hd.Country) + ", and the migrant must have given written consent to share with a reintegration partner."
-		d.Fields = []fieldSpec{{Name: "partner", Label: "Reintegration partner", Type: "select", Required: true, Options: opts}}
-	case "plan":
-		d.Intro = "Before departure the plan holds only what pre-departure counselling gives: needs and aspirations. Support is planned after departure, within the programme's budget cap, for at most 12 months."
-		d.Fields = []fieldSpec{
-			{Name: "needs", Label: "Needs", Type: "textarea", Hint: "Only what the reintegration work needs to know, including health needs the migrant agreed to share."},
-			{Name: "aspirations", Label: "Aspirations", Type: "textarea"},
-			{Name: "start_on", Label: "Support starts on", Type: "date"},
-			{Name: "months", Label: "Months of support", Type: "number", Hint: "1 to 12."},
-		}
-		n := len(d.Form.Values["support_type"]) + 2
-		for i := 0; i < n && i < maxItems; i++ {
-			d.Rows = append(d.Rows, i)
-		}
-		d.Types = options(SupportTypes)
-	case "delivery":
-		cm, err := loadCommon(ctx, h.Svc.DB, hd.ID)
-		if err != nil {
-			return err
-		}
-		plan, _, _, _, err := loadWork(ctx, h.Svc.DB, hd.ID, cm)
-		if err != nil {
-			return err
-		}
-		var items []option
-		if plan != nil {
-			for _, it := range plan.Support {
-				items = append(items, option{strconv.Itoa(it.Seq), fmt.Sprintf("%d. %s: %s (%s %s, delivered %s)", it.Seq, Label(it.Type), it.Description, plan.Currency, it.Amount, it.Delivered)})
-			}
-		}
-		d.Fields = []fieldSpec{
-			{Name: "item", Label: "Support item", Type: "select", Required: true, Options: items},
-			{Name: "delivered_on", Label: "Delivered on", Type: "date", Required: true},
-			{Name: "amount", Label: "Amount", Required: true, Hint: "In the plan's currency, for example 250 or 249.50."},
-			{Name: "note", Label: "Note"},
-		}
-	case "visit":
-		set, err := h.Svc.Indicators(ctx, "")
-		if err != nil {
-			return err
-		}
-		d.Intro = "Score each indicator from 1 (worst) to 5 (best). Each dimension's score is the average of its indicators, normalised to 0–1."
-		d.Fields = []fieldSpec{{Name: "visited_on", Label: "Visited on", Type: "date", Required: true}}
-		scores := []option{{"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}, {"5", "5"}}
-		dim := ""
-		for _, in := range set.Indicators {
-			if in.Dimension != dim {
-				dim = in.Dimension
-				d.Fields = append(d.Fields, fieldSpec{Type: "heading", Label: Label(dim) + " dimension"})
-			}
-			d.Fields = append(d.Fields, fieldSpec{Name: "score_" + in.Key, Label: in.Label, Type: "select", Required: true, Options: scores})
-		}
-		d.Fields = append(d.Fields, fieldSpec{Name: "notes", Label: "Notes", Type: "textarea"})
-	case "referral":
-		d.Intro = "Referring shares the returnee's data with the service: it needs the migrant's written consent to referrals."
-		d.Fields = []fieldSpec{
-			{Name: "service", Label: "Service", Required: true, Hint: "The name of the service in the country of return."},
-			{Name: "kind", Label: "Kind of service", Type: "select", Required: true, Options: options(ReferralKinds)},
-			{Name: "country", Label: "Country", Hint: "ISO 3166-1 two-letter code."},
-			{Name: "note", Label: "Note"},
-		}
-	case "referral-status":
-		d.Intro = "Referral " + d.Form.Get("ref") + "."
-		d.Fields = []fieldSpec{
-			{Name: "ref", Type: "hidden"},
-			{Name: "status", Label: "Status", Type: "select", Required: true, Options: options(ReferralStatuses[1:])},
-			{Name: "note", Label: "Note"},
-		}
+			return s, nil
+		},
+		input: planInput,
+		save: func(ctx context.Context, p *auth.Principal, id int64, in PlanInput) (string, error) {
+			return "The reintegration plan was saved.", svc.SavePlan(ctx, p, id, in)
+		},
 	}
-	return nil
 }
 
-var digits = regexp.MustCompile(`^[0-9]{1,9}$`)
-
-// intField reads a whole number from a form; a bad one is a field error.
-func intField(v url.Values, name string, required bool) (int, error) {
-	s := strings.TrimSpace(v.Get(name))
-	if s == "" && !required {
-		return 0, nil
-	}
-	if !digits.MatchString(s) {
-		return 0, fault.Invalid(fault.FieldError{Field: name, Message: "must be a whole number"})
-	}
-	n, _ := strconv.Atoi(s)
-	return n, nil
-}
-
-// submit turns a posted form into the action's input and runs it; it
-// returns the message for the next page.
-func (h *Handlers) submit(r *http.Request, p *auth.Principal, hd *head, action string, v url.Values) (string, error) {
-	ctx, svc, id := r.Context(), h.Svc, hd.ID
-	switch action {
-	case "consent":
-		return "The consent was recorded.", svc.RecordConsent(ctx, p, id, ConsentInput{Written: v.Get("written") == "1", GivenOn: v.Get("given_on"), Scope: v["scope"]})
-	case "choice":
-		return "The change of counselling organisation was recorded.", svc.ChangeChoice(ctx, p, id, ChoiceInput{CounsellingOrg: v.Get("counselling_org"), ChosenOn: v.Get("chosen_on"), Reason: v.Get("reason")})
-	case "document":
-		seq, err := intField(v, "migrant_seq", true)
-		if err != nil {
-			return "", err
-		}
-		_, err = svc.RequestTravelDocument(ctx, p, id, TravelDocumentInput{MigrantSeq: seq, Kind: v.Get("kind"), Authority: v.Get("authority"),
-			AuthorityCountry: v.Get("authority_country"), RequestedOn: v.Get("requested_on")})
-		return "The travel document request was recorded.", err
-	case "decision":
-		doc, err := intField(v, "doc", true)
-		if err != nil {
-			return "", fault.NotFound("Travel document")
-		}
-		return "The decision was recorded.", svc.DecideTravelDocument(ctx, p, id, doc, DecisionInput{Status: v.Get("status"), DecidedOn: v.Get("decided_on"),
-			ValidUntil: v.Get("valid_until"), Reference: v.Get("reference")})
-	case "flight":
-		_, err := svc.BookFlight(ctx, p, id, FlightInput{Date: v.Get("date"), Route: v.Get("route"), Carrier: v.Get("carrier"), Escort: v.Get("escort") == "1", MedicalNeeds: v.Get("medical_needs")})
-		return "The flight was booked.", err
-	case "partner":
-		return "The reintegration partner was assigned.", svc.AssignPartner(ctx, p, id, PartnerInput{Partner: v.Get("partner")})
-	case "plan":
-		months, err := intField(v, "months", false)
-		if err != nil {
-			return "", err
-		}
-		in := PlanInput{Needs: v.Get("needs"), Aspirations: v.Get("aspirations"), StartOn: v.Get("start_on"), Months: months}
-		types, descs, amounts := v["support_type"], v["support_description"], v["support_amount"]
-		for i := range types {
-			desc, amount := "", ""
-			if i < len(descs) {
-				desc = descs[i]
+func (h *Handlers) deliveryForm() caseForm[DeliveryInput] {
+	svc := h.Svc
+	return caseForm[DeliveryInput]{slug: "delivery", title: "Record support delivered", act: actDelivery,
+		first: h.startsToday("delivered_on"),
+		spec: func(ctx context.Context, fc *FormCase, _ *web.Form) (formSpec, error) {
+			plan, err := svc.CurrentPlan(ctx, fc)
+			if err != nil {
+				return formSpec{}, err
 			}
-			if i < len(amounts) {
-				amount = amounts[i]
-			}
-			if types[i] == "" && strings.TrimSpace(desc) == "" && strings.TrimSpace(amount) == "" {
-				continue
-			}
-			in.Support = append(in.Support, SupportInput{Type: types[i], Description: desc, Amount: json.Number(strings.ReplaceAll(strings.TrimSpace(amount), ",", ""))})
-		}
-		return "The reintegration plan was saved.", svc.SavePlan(ctx, p, id, in)
-	case "delivery":
-		item, err := intField(v, "item", true)
-		if err != nil {
-			return "", err
-		}
-		_, err = svc.RecordDelivery(ctx, p, id, DeliveryInput{Item: item, DeliveredOn: v.Get("delivered_on"), Amount: json.Number(strings.TrimSpace(v.Get("amount"))), Note: v.Get("note")})
-		return "The delivery was recorded.", err
-	case "visit":
-		set, err := svc.Indicators(ctx, "")
-		if err != nil {
-			return "", err
-		}
-		in := VisitInput{VisitedOn: v.Get("visited_on"), Notes: v.Get("notes"), Scores: map[string]int{}}
-		for _, ind := range set.Indicators {
-			if s := v.Get("score_" + ind.Key); s != "" {
-				n, err := strconv.Atoi(s)
-				if err != nil {
-					return "", fault.Invalid(fault.FieldError{Field: "scores." + ind.Key, Message: "must be from 1 to 5"})
+			var items []option
+			if plan != nil {
+				for _, it := range plan.Support {
+					items = append(items, option{strconv.Itoa(it.Seq), fmt.Sprintf("%d. %s: %s (%s %s, delivered %s)", it.Seq, Label(it.Type), it.Description, plan.Currency, it.Amount, it.Delivered)})
 				}
-				in.Scores[ind.Key] = n
 			}
-		}
-		visit, err := svc.RecordVisit(ctx, p, id, in)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("The visit was recorded: overall sustainability %.2f.", visit.Overall), nil
-	case "referral":
-		_, err := svc.SendReferral(ctx, p, id, ReferralInput{Service: v.Get("service"), Kind: v.Get("kind"), Country: v.Get("country"), Note: v.Get("note")})
-		return "The referral was sent.", err
-	case "referral-status":
-		ref, err := intField(v, "ref", true)
-		if err != nil {
-			return "", fault.NotFound("Referral")
-		}
-		return "The referral was updated.", svc.UpdateReferral(ctx, p, id, ref, ReferralStatusInput{Status: v.Get("status"), Note: v.Get("note")})
+			return formSpec{Fields: []fieldSpec{
+				{Name: "item", Label: "Support item", Type: "select", Required: true, Options: items},
+				{Name: "delivered_on", Label: "Delivered on", Type: "date", Required: true},
+				{Name: "amount", Label: "Amount", Required: true, Hint: "In the plan's currency, for example 250 or 249.50."},
+				{Name: "note", Label: "Note"},
+			}}, nil
+		},
+		input: func(v url.Values) (DeliveryInput, []fault.FieldError, error) {
+			var bad []fault.FieldError
+			item := formNumber(v, "item", true, -1, &bad)
+			return DeliveryInput{Item: item, DeliveredOn: v.Get("delivered_on"), Amount: json.Number(strings.TrimSpace(v.Get("amount"))), Note: v.Get("note")}, bad, nil
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, in DeliveryInput) (string, error) {
+			_, err := svc.RecordDelivery(ctx, p, id, in)
+			return "The delivery was recorded.", err
+		},
 	}
-	return "", fault.NotFound("Form")
 }
 
-// maxFormRows is how many people the registration form offers.
-const maxFormRows = 4
-
-// newCaseNames label the registration form's fields in its error summary:
-// "Family member 2: date of birth", not m2_birth_date.
-var newCaseNames = func() web.FieldNames {
-	names := web.FieldNames{
-		"country_of_return":   {Label: "Country of return", ID: "f-country_of_return"},
-		"counselling_org":     {Label: "Counselling organisation", ID: "f-counselling_org"},
-		"programme":           {Label: "Programme", ID: "f-programme"},
-		"chosen_on":           {Label: "Date the migrant chose", ID: "f-chosen_on"},
-		"immigration_history": {Label: "Immigration history", ID: "f-immigration_history"},
+func (h *Handlers) visitForm() caseForm[VisitInput] {
+	svc := h.Svc
+	return caseForm[VisitInput]{slug: "visit", title: "Record a monitoring visit", act: actVisit,
+		first: h.startsToday("visited_on"),
+		spec: func(ctx context.Context, _ *FormCase, _ *web.Form) (formSpec, error) {
+			set, err := svc.Indicators(ctx, "")
+			if err != nil {
+				return formSpec{}, err
+			}
+			s := formSpec{Intro: "Score each indicator from 1 (worst) to 5 (best). Each dimension's score is the average of its indicators, normalised to 0–1.",
+				Fields: []fieldSpec{{Name: "visited_on", Label: "Visited on", Type: "date", Required: true}}}
+			scores := []option{{"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}, {"5", "5"}}
+			dim := ""
+			for _, in := range set.Indicators {
+				if in.Dimension != dim {
+					dim = in.Dimension
+					s.Fields = append(s.Fields, fieldSpec{Type: "heading", Label: Label(dim) + " dimension"})
+				}
+				s.Fields = append(s.Fields, fieldSpec{Name: "score_" + in.Key, Label: in.Label, Type: "select", Required: true, Options: scores})
+			}
+			s.Fields = append(s.Fields, fieldSpec{Name: "notes", Label: "Notes", Type: "textarea"})
+			return s, nil
+		},
+		input: visitInput,
+		save: func(ctx context.Context, p *auth.Principal, id int64, in VisitInput) (string, error) {
+			visit, err := svc.RecordVisit(ctx, p, id, in)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("The visit was recorded: overall sustainability %.2f.", visit.Overall), nil
+		},
 	}
-	fields := map[string]string{"given_name": "given name", "family_name": "family name", "birth_date": "date of birth", "sex": "sex",
-		"nationality": "nationality", "relationship": "relationship to the principal", "documents_held": "documents held", "vulnerabilities": "vulnerabilities"}
-	for i := 0; i < maxFormRows; i++ {
-		person := "The principal"
-		if i > 0 {
-			person = fmt.Sprintf("Family member %d", i)
+}
+
+func (h *Handlers) referralForm() caseForm[ReferralInput] {
+	svc := h.Svc
+	return caseForm[ReferralInput]{slug: "referral", title: "Refer to a service", act: actReferral,
+		first: func(_ context.Context, _ *http.Request, fc *FormCase, v url.Values) error {
+			v.Set("country", fc.Country)
+			return nil
+		},
+		spec: func(context.Context, *FormCase, *web.Form) (formSpec, error) {
+			return formSpec{Intro: "Referring shares the returnee's data with the service: it needs the migrant's written consent to referrals.", Fields: []fieldSpec{
+				{Name: "service", Label: "Service", Required: true, Hint: "The name of the service in the country of return."},
+				{Name: "kind", Label: "Kind of service", Type: "select", Required: true, Options: options(ReferralKinds)},
+				{Name: "country", Label: "Country", Hint: "ISO 3166-1 two-letter code."},
+				{Name: "note", Label: "Note"},
+			}}, nil
+		},
+		input: func(v url.Values) (ReferralInput, []fault.FieldError, error) {
+			return ReferralInput{Service: v.Get("service"), Kind: v.Get("kind"), Country: v.Get("country"), Note: v.Get("note")}, nil, nil
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, in ReferralInput) (string, error) {
+			_, err := svc.SendReferral(ctx, p, id, in)
+			return "The referral was sent.", err
+		},
+	}
+}
+
+func (h *Handlers) referralStatusForm() caseForm[referralStatus] {
+	svc := h.Svc
+	return caseForm[referralStatus]{slug: "referral-status", title: "Update a referral", act: actReferralStatus,
+		first: func(_ context.Context, r *http.Request, _ *FormCase, v url.Values) error {
+			v.Set("ref", r.URL.Query().Get("ref"))
+			return nil
+		},
+		spec: func(_ context.Context, _ *FormCase, f *web.Form) (formSpec, error) {
+			return formSpec{Intro: "Referral " + f.Get("ref") + ".", Fields: []fieldSpec{
+				{Name: "ref", Type: "hidden"},
+				{Name: "status", Label: "Status", Type: "select", Required: true, Options: options(ReferralStatuses[1:])},
+				{Name: "note", Label: "Note"},
+			}}, nil
+		},
+		input: func(v url.Values) (referralStatus, []fault.FieldError, error) {
+			ref, err := recordNumber(v, "ref", "Referral")
+			return referralStatus{ref, ReferralStatusInput{Status: v.Get("status"), Note: v.Get("note")}}, nil, err
+		},
+		save: func(ctx context.Context, p *auth.Principal, id int64, rs referralStatus) (string, error) {
+			return "The referral was updated.", svc.UpdateReferral(ctx, p, id, rs.ref, rs.in)
+		},
+	}
+}
+
+// planInput reads the plan form: its rows of support, the empty ones left
+// out.
+func planInput(v url.Values) (PlanInput, []fault.FieldError, error) {
+	var bad []fault.FieldError
+	months := formNumber(v, "months", false, -1, &bad)
+	in := PlanInput{Needs: v.Get("needs"), Aspirations: v.Get("aspirations"), StartOn: v.Get("start_on"), Months: months}
+	types, descs, amounts := v["support_type"], v["support_description"], v["support_amount"]
+	for i := range types {
+		desc, amount := "", ""
+		if i < len(descs) {
+			desc = descs[i]
 		}
-		for f, label := range fields {
-			name := fmt.Sprintf("m%d_%s", i, f)
-			names[name] = web.FieldName{Label: person + ": " + label, ID: web.FieldID(name)}
+		if i < len(amounts) {
+			amount = amounts[i]
 		}
-	}
-	return names
-}()
-
-type newData struct {
-	Form            *web.Form
-	Orgs            []option
-	Programmes      []option
-	Sexes           []option
-	Relationships   []option
-	Documents       []option
-	Vulnerabilities []option
-	Rows            []int
-}
-
-func (h *Handlers) renderNew(w http.ResponseWriter, r *http.Request, status int, form *web.Form) error {
-	orgs, err := h.orgOptions(r.Context())
-	if err != nil {
-		return err
-	}
-	progs, err := h.programmeOptions(r.Context())
-	if err != nil {
-		return err
-	}
-	form.Names = newCaseNames
-	d := newData{Form: form, Orgs: orgs, Programmes: progs, Sexes: options(Sexes), Relationships: options(Relationships[1:]),
-		Documents: options(DocumentKinds), Vulnerabilities: options(Vulnerabilities)}
-	for i := 0; i < maxFormRows; i++ {
-		d.Rows = append(d.Rows, i)
-	}
-	return h.tmpl.Render(w, r, status, "new.html", "Register a return case", d)
-}
-
-func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
-	v := url.Values{"chosen_on": {today(h.Svc.now())}}
-	switch p.Role {
-	case auth.RoleCounsellor:
-		v.Set("counselling_org", p.OrgSlug)
-		v.Set("programme", "national")
-	case auth.RoleReturnOfficer:
-		v.Set("counselling_org", p.OrgSlug)
-		v.Set("programme", "iom_return")
-	default:
-		v.Set("programme", "national")
-	}
-	return h.renderNew(w, r, http.StatusOK, &web.Form{Values: v})
-}
-
-func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return fault.Malformed("The form could not be read.")
-	}
-	v := r.PostForm
-	in := CreateInput{CountryOfReturn: v.Get("country_of_return"), CounsellingOrg: v.Get("counselling_org"), Programme: v.Get("programme"),
-		ChosenOn: v.Get("chosen_on"), ImmigrationHistory: v.Get("immigration_history")}
-	var rowOf []int
-	for i := 0; i < maxFormRows; i++ {
-		k := func(f string) string { return v.Get(fmt.Sprintf("m%d_%s", i, f)) }
-		m := MigrantInput{GivenName: k("given_name"), FamilyName: k("family_name"), BirthDate: k("birth_date"), Sex: k("sex"),
-			Nationality: k("nationality"), Relationship: k("relationship"),
-			DocumentsHeld: v[fmt.Sprintf("m%d_documents_held", i)], Vulnerabilities: v[fmt.Sprintf("m%d_vulnerabilities", i)]}
-		if i > 0 && strings.TrimSpace(m.GivenName+m.FamilyName+m.BirthDate+m.Nationality) == "" {
+		if types[i] == "" && strings.TrimSpace(desc) == "" && strings.TrimSpace(amount) == "" {
 			continue
 		}
-		in.Migrants = append(in.Migrants, m)
-		rowOf = append(rowOf, i)
+		in.Support = append(in.Support, SupportInput{Type: types[i], Description: desc, Amount: json.Number(strings.ReplaceAll(strings.TrimSpace(amount), ",", ""))})
 	}
-	out, err := h.Svc.Create(r.Context(), p, in)
-	if err != nil {
-		e := web.AsError(err)
-		if web.Status(e.Kind) != http.StatusUnprocessableEntity {
-			return err
+	return in, bad, nil
+}
+
+// visitInput reads the visit form: one score_<indicator> per indicator;
+// what is left empty is missing, which the service reports with the rest.
+func visitInput(v url.Values) (VisitInput, []fault.FieldError, error) {
+	in := VisitInput{VisitedOn: v.Get("visited_on"), Notes: v.Get("notes"), Scores: map[string]int{}}
+	var bad []fault.FieldError
+	for name, vals := range v {
+		key, ok := strings.CutPrefix(name, "score_")
+		if !ok || len(vals) == 0 || vals[0] == "" {
+			continue
 		}
-		form := &web.Form{Values: v}
-		for _, fe := range e.Fields {
-			name := fe.Field
-			if rest, ok := strings.CutPrefix(name, "migrants["); ok {
-				if n, field, ok := strings.Cut(rest, "]."); ok {
-					k, _ := strconv.Atoi(n)
-					if k < len(rowOf) {
-						k = rowOf[k]
-					}
-					field, _, _ = strings.Cut(field, "[")
-					name = fmt.Sprintf("m%d_%s", k, field)
-				}
-			} else {
-				name = htmlField(name)
-			}
-			form.Errors = append(form.Errors, fault.FieldError{Field: name, Message: fe.Message})
+		n, err := strconv.Atoi(vals[0])
+		if err != nil {
+			// 0 is refused as out of range, under the same field.
+			bad = append(bad, fault.FieldError{Field: "scores." + key, Message: "must be from 1 to 5"})
 		}
-		return h.renderNew(w, r, web.Status(e.Kind), form)
+		in.Scores[key] = n
 	}
-	return h.srv.Redirect(w, r, fmt.Sprintf("/returns/cases/%d", out.ID), "Case "+out.Reference+" was registered.")
+	return in, bad, nil
 }

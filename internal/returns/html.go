@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -99,10 +98,8 @@ func NewHandlers(srv *web.Server, svc *Service) *Handlers {
 	srv.Page("GET /returns/new", web.Op{Access: ruleCreate}, h.newPage)
 	srv.Page("POST /returns/cases", web.Op{Access: ruleCreate}, h.createForm)
 	srv.Page("GET /returns/cases/{id}", web.Op{Access: ruleCase, Conceal: "Case", Personal: personalCase}, h.casePage)
-	srv.Page("GET /returns/cases/{id}/move/{to}", web.Op{Access: ruleCase, Conceal: "Case", Personal: personalCase}, h.movePage)
-	srv.Page("POST /returns/cases/{id}/move/{to}", web.Op{Access: ruleCase, Conceal: "Case", Personal: personalCase}, h.moveForm)
-	srv.Page("GET /returns/cases/{id}/act/{action}", web.Op{Access: ruleCase, Conceal: "Case", Personal: personalCase}, h.actionPage)
-	srv.Page("POST /returns/cases/{id}/act/{action}", web.Op{Access: ruleCase, Conceal: "Case", Personal: personalCase}, h.actionForm)
+	srv.Form("/returns/cases/{id}/move/{to}", web.Op{Access: ruleCase, Conceal: "Case", Personal: personalCase}, web.FormPage{Show: h.showMove, Submit: h.submitMove})
+	h.registerCaseForms()
 	srv.Page("GET /returns/export.csv", web.Op{Access: ruleExport, Personal: personalCases}, func(w http.ResponseWriter, r *http.Request) error { return h.serveExport(w, r, "csv") })
 	srv.Page("GET /returns/export.xlsx", web.Op{Access: ruleExport, Personal: personalCases}, func(w http.ResponseWriter, r *http.Request) error { return h.serveExport(w, r, "xlsx") })
 	srv.Page("GET /statistics/returns", web.Op{Access: ruleRead}, h.statsPage)
@@ -146,10 +143,7 @@ type queueData struct {
 }
 
 func (h *Handlers) queuePage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	if !WorksOnCases(p) {
 		return h.srv.Redirect(w, r, "/statistics/returns", "Your role sees the statistics of return cases, not the cases.")
 	}
@@ -191,20 +185,6 @@ type caseLinks struct {
 	Actions []option
 }
 
-var actionTitles = map[string]string{
-	"consent":  "Record consent",
-	"choice":   "Change of counselling organisation",
-	"document": "Request a travel document",
-	"flight":   "Book a flight",
-	"partner":  "Assign a reintegration partner",
-	"plan":     "Write the reintegration plan",
-	"delivery": "Record support delivered",
-	"visit":    "Record a monitoring visit",
-	"referral": "Refer to a service",
-}
-
-var actionOrder = []string{"consent", "choice", "document", "flight", "partner", "plan", "delivery", "visit", "referral"}
-
 func (h *Handlers) links(p *auth.Principal, hd *head) caseLinks {
 	var l caseLinks
 	for _, m := range Moves {
@@ -212,9 +192,9 @@ func (h *Handlers) links(p *auth.Principal, hd *head) caseLinks {
 			l.Moves = append(l.Moves, option{string(m.To), m.To.Label()})
 		}
 	}
-	for _, a := range actionOrder {
-		if allowsAny(p, hd.Rels, actionRules[a]...) {
-			l.Actions = append(l.Actions, option{a, actionTitles[a]})
+	for _, c := range caseForms {
+		if c.act.allows(p, hd.Rels) {
+			l.Actions = append(l.Actions, option{c.slug, c.title})
 		}
 	}
 	return l
@@ -229,20 +209,16 @@ type caseData struct {
 }
 
 func (h *Handlers) casePage(w http.ResponseWriter, r *http.Request) error {
-	p, id, err := caller(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Case")
 	if err != nil {
 		return err
 	}
-	hd, err := loadHead(r.Context(), h.Svc.DB, p, id, false)
+	v, hd, err := h.Svc.casePage(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
-	v, err := h.Svc.Case(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	d := caseData{Links: h.links(p, hd), CanDecide: allowsAny(p, hd.Rels, actionRules["decision"]...),
-		CanRefer: allowsAny(p, hd.Rels, actionRules["referral-status"]...)}
+	d := caseData{Links: h.links(p, hd), CanDecide: actDecision.allows(p, hd.Rels), CanRefer: actReferralStatus.allows(p, hd.Rels)}
 	switch cv := v.(type) {
 	case *CaseView:
 		d.Full = cv
@@ -265,199 +241,36 @@ type moveData struct {
 	Conflict  string
 }
 
-func newMoveData(hd *head, m Move, form *web.Form) moveData {
-	d := moveData{ID: hd.ID, Reference: hd.Reference, From: m.From, To: m.To, Reason: m.Reason, Reopen: m.Reopen, Form: form, Hint: "Optional."}
+func (h *Handlers) showMove(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+	id, err := web.PathID(r, "id", "Case")
+	if err != nil {
+		return err
+	}
+	fc, m, err := h.Svc.OpenMove(r.Context(), auth.Caller(r.Context()), id, Stage(r.PathValue("to")))
+	if err != nil {
+		return err
+	}
+	d := moveData{ID: fc.ID, Reference: fc.Reference, From: m.From, To: m.To, Reason: m.Reason, Reopen: m.Reopen, Form: f, Conflict: f.Conflict, Hint: "Optional."}
 	if m.Reason {
 		d.Hint = "Required: say why, in a few words."
 	}
-	return d
+	return h.tmpl.Render(w, r, f.Status, "move.html", "Move case "+fc.Reference+" to "+m.To.Label(), d)
 }
 
-func (h *Handlers) moveTarget(r *http.Request) (*auth.Principal, *head, Move, error) {
-	p, id, err := caller(r)
+func (h *Handlers) submitMove(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+	id, err := web.PathID(r, "id", "Case")
 	if err != nil {
-		return nil, nil, Move{}, err
-	}
-	hd, err := loadHead(r.Context(), h.Svc.DB, p, id, false)
-	if err != nil {
-		return nil, nil, Move{}, err
+		return err
 	}
 	to := Stage(r.PathValue("to"))
 	if !to.Valid() {
-		return nil, nil, Move{}, fault.NotFound("Stage")
+		return fault.NotFound("Stage")
 	}
-	m, ok := FindMove(hd.Stage, to)
-	if !ok {
-		return nil, nil, Move{}, fault.Conflict(fmt.Sprintf("A case in stage %s cannot move to %s.", hd.Stage.Label(), to.Label()))
-	}
-	if !m.Allows(p, hd.Rels) {
-		return nil, nil, Move{}, fault.Forbidden(fmt.Sprintf("A %s of %s may not move a case from %s to %s.", p.Role.Label(), p.OrgName, m.From.Label(), m.To.Label()))
-	}
-	return p, hd, m, nil
-}
-
-func (h *Handlers) movePage(w http.ResponseWriter, r *http.Request) error {
-	_, hd, m, err := h.moveTarget(r)
+	moved, err := h.Svc.Transition(r.Context(), auth.Caller(r.Context()), id, TransitionInput{To: string(to), Reason: f.Get("reason")})
 	if err != nil {
 		return err
 	}
-	d := newMoveData(hd, m, &web.Form{})
-	return h.tmpl.Render(w, r, http.StatusOK, "move.html", "Move case "+hd.Reference+" to "+m.To.Label(), d)
-}
-
-func (h *Handlers) moveForm(w http.ResponseWriter, r *http.Request) error {
-	p, hd, m, err := h.moveTarget(r)
-	if err != nil {
-		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return fault.Malformed("The form could not be read.")
-	}
-	form := &web.Form{Values: r.PostForm}
-	_, err = h.Svc.Transition(r.Context(), p, hd.ID, TransitionInput{To: string(m.To), Reason: r.PostForm.Get("reason")})
-	if err != nil {
-		e := web.AsError(err)
-		d := newMoveData(hd, m, form)
-		switch web.Status(e.Kind) {
-		case http.StatusUnprocessableEntity:
-			form.Errors = e.Fields
-			return h.tmpl.Render(w, r, web.Status(e.Kind), "move.html", "Move case "+hd.Reference+" to "+m.To.Label(), d)
-		case http.StatusConflict:
-			d.Conflict = e.Detail
-			return h.tmpl.Render(w, r, web.Status(e.Kind), "move.html", "Move case "+hd.Reference+" to "+m.To.Label(), d)
-		}
-		return err
-	}
-	return h.srv.Redirect(w, r, fmt.Sprintf("/returns/cases/%d", hd.ID), fmt.Sprintf("Case %s moved to %s.", hd.Reference, m.To.Label()))
-}
-
-// fieldSpec describes one input of a generic action form.
-type fieldSpec struct {
-	Name, Label, Type, Hint string
-	Required                bool
-	Options                 []option
-}
-
-type actionData struct {
-	ID        int64
-	Reference string
-	Stage     Stage
-	Action    string
-	Title     string
-	Intro     string
-	Submit    string
-	Fields    []fieldSpec
-	Rows      []int // support rows of the plan form
-	Types     []option
-	Form      *web.Form
-	Conflict  string
-}
-
-func (h *Handlers) actionTarget(r *http.Request) (*auth.Principal, *head, string, error) {
-	p, id, err := caller(r)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	hd, err := loadHead(r.Context(), h.Svc.DB, p, id, false)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	action := r.PathValue("action")
-	rules, ok := actionRules[action]
-	if !ok {
-		return nil, nil, "", fault.NotFound("Form")
-	}
-	if !allowsAny(p, hd.Rels, rules...) {
-		return nil, nil, "", fault.Forbidden(fmt.Sprintf("A %s of %s may not do this on this case.", p.Role.Label(), p.OrgName))
-	}
-	return p, hd, action, nil
-}
-
-func (h *Handlers) actionPage(w http.ResponseWriter, r *http.Request) error {
-	p, hd, action, err := h.actionTarget(r)
-	if err != nil {
-		return err
-	}
-	form := &web.Form{Values: url.Values{}}
-	if err := h.prefill(r, p, hd, action, form.Values); err != nil {
-		return err
-	}
-	return h.renderAction(w, r, http.StatusOK, p, hd, action, form, "")
-}
-
-func (h *Handlers) actionForm(w http.ResponseWriter, r *http.Request) error {
-	p, hd, action, err := h.actionTarget(r)
-	if err != nil {
-		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return fault.Malformed("The form could not be read.")
-	}
-	form := &web.Form{Values: r.PostForm}
-	msg, err := h.submit(r, p, hd, action, r.PostForm)
-	if err != nil {
-		e := web.AsError(err)
-		switch web.Status(e.Kind) {
-		case http.StatusUnprocessableEntity, http.StatusBadRequest:
-			for _, fe := range e.Fields {
-				form.Errors = append(form.Errors, fault.FieldError{Field: htmlField(fe.Field), Message: fe.Message})
-			}
-			if len(form.Errors) == 0 {
-				form.Errors = []fault.FieldError{{Field: "form", Message: e.Detail}}
-			}
-			return h.renderAction(w, r, http.StatusUnprocessableEntity, p, hd, action, form, "")
-		case http.StatusConflict:
-			return h.renderAction(w, r, web.Status(e.Kind), p, hd, action, form, e.Detail)
-		}
-		return err
-	}
-	return h.srv.Redirect(w, r, fmt.Sprintf("/returns/cases/%d", hd.ID), msg)
-}
-
-// htmlField maps an API field path to the form's input name.
-func htmlField(f string) string {
-	switch {
-	case strings.HasPrefix(f, "scores."):
-		return "score_" + strings.TrimPrefix(f, "scores.")
-	case strings.HasPrefix(f, "support["):
-		return "support"
-	case strings.HasPrefix(f, "migrants["):
-		rest := strings.TrimPrefix(f, "migrants[")
-		n, field, ok := strings.Cut(rest, "].")
-		if ok {
-			return "m" + n + "_" + field
-		}
-		return "m0_given_name"
-	case f == "migrants":
-		return "m0_given_name"
-	case strings.HasPrefix(f, "documents_held") || strings.HasPrefix(f, "scope["):
-		return strings.SplitN(f, "[", 2)[0]
-	}
-	return f
-}
-
-func (h *Handlers) renderAction(w http.ResponseWriter, r *http.Request, status int, p *auth.Principal, hd *head, action string, form *web.Form, conflict string) error {
-	d := actionData{ID: hd.ID, Reference: hd.Reference, Stage: hd.Stage, Action: action, Title: actionTitles[action], Form: form, Conflict: conflict, Submit: "Save"}
-	if err := h.describe(r, p, hd, &d); err != nil {
-		return err
-	}
-	form.Names = actionNames(d.Fields)
-	return h.tmpl.Render(w, r, status, "action.html", d.Title+" – "+hd.Reference, d)
-}
-
-// actionNames labels an action form's fields in its error summary as the
-// form labels them.
-func actionNames(fields []fieldSpec) web.FieldNames {
-	names := web.FieldNames{
-		"support": {Label: "Support", ID: "f-support"},
-		"form":    {Label: "This form", ID: "f-form"},
-	}
-	for _, f := range fields {
-		if f.Name != "" && f.Label != "" {
-			names[f.Name] = web.FieldName{Label: f.Label, ID: web.FieldID(f.Name)}
-		}
-	}
-	return names
+	return h.srv.Redirect(w, r, fmt.Sprintf("/returns/cases/%d", id), fmt.Sprintf("Case %s moved to %s.", moved.Reference, to.Label()))
 }
 
 // statsData feeds the statistics page.
@@ -466,9 +279,6 @@ type statsData struct {
 }
 
 func (h *Handlers) statsPage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	st, err := h.Svc.Stats(r.Context())
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package returns_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -275,6 +276,29 @@ func TestDemoIdempotent(t *testing.T) {
 		var partnerCases int
 		if err := e.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM return_cases c JOIN organisations o ON o.id = c.partner_org_id WHERE o.slug = 'reintegration'`).Scan(&partnerCases); err != nil || partnerCases < 5 {
 			t.Errorf("the demo partner has %d cases", partnerCases)
+		}
+	})
+}
+
+// TestVisitAnswersOnce posts a monitoring visit with a bad date and no
+// scores: the API and the page each answer once with all 16 errors (the
+// date and the 15 scores), not the date first and the scores after.
+func TestVisitAnswersOnce(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		c := create(t, e, caseworker, caseBody("IQ", "ngo-one", "national"))
+		before := e.Count("return_visits")
+		res := must(t, e, http.StatusUnprocessableEntity, caseworker, "POST", casePath(c.ID, "/visits"), map[string]any{"visited_on": "2024-13-45", "scores": map[string]int{}})
+		p := res.Problem()
+		if len(p.Errors) != 16 || !hasField(p, "visited_on") || !hasField(p, "scores.income_satisfaction") {
+			t.Errorf("API: %d errors, want 16 (the date and 15 scores): %s", len(p.Errors), problemFields(p))
+		}
+		status, body, _ := post(t, e, e.Browser(caseworker), fmt.Sprintf("/returns/cases/%d/act/visit", c.ID), url.Values{"visited_on": {"2024-13-45"}})
+		sm := summary(body)
+		if status != http.StatusUnprocessableEntity || strings.Count(sm, "<li>") != 16 || !strings.Contains(sm, `href="#f-visited_on"`) || !strings.Contains(sm, `href="#f-score_income_satisfaction"`) {
+			t.Errorf("page: %d with %d errors, want 422 with 16: %s", status, strings.Count(sm, "<li>"), sm)
+		}
+		if e.Count("return_visits") != before {
+			t.Error("a refused visit was recorded")
 		}
 	})
 }

@@ -13,7 +13,6 @@ import (
 	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
-	"kompas/internal/platform/web"
 )
 
 // QueueFilter selects cases for a work queue.
@@ -34,17 +33,6 @@ const MaxPerPage = 100
 // "mine" or "overdue", or a partner's, says "1,000 or more" rather than
 // count tens of thousands of rows on every page.
 const totalCap = 1_000
-
-// queueParams documents the queue's query parameters.
-var queueParams = []web.Param{
-	{Name: "stage", Description: "one stage; default every open stage"},
-	{Name: "all", Description: "1: include closed, withdrawn and no-show cases", Type: "boolean"},
-	{Name: "mine", Description: "1: only cases the caller registered or moved", Type: "boolean"},
-	{Name: "overdue", Description: "1: only cases longer in their stage than it should take", Type: "boolean"},
-	{Name: "country", Description: "country of return, ISO 3166-1 alpha-2"},
-	{Name: "page", Type: "integer"},
-	{Name: "per_page", Description: "1-100, default 25", Type: "integer"},
-}
 
 // ParseQueueFilter reads a filter from query parameters; bad values are a
 // 400 naming the parameter.

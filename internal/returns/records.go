@@ -15,15 +15,16 @@ import (
 
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
+	"kompas/internal/platform/check"
 	"kompas/internal/platform/fault"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
 )
 
 // act runs fn on case id in a write transaction when p may see the case
-// (else 404) and one of rules allows p (else 403); it bumps the case's
+// (else 404) and a allows p on it (else 403); it bumps the case's
 // version and appends an audit event with fn's detail.
-func (s *Service) act(ctx context.Context, p *auth.Principal, id int64, what string, rules []auth.Rule,
+func (s *Service) act(ctx context.Context, p *auth.Principal, id int64, a caseAct,
 	fn func(tx *store.Tx, h *head, now time.Time) (string, error)) error {
 	if p == nil {
 		return fault.ErrUnauthenticated
@@ -34,8 +35,8 @@ func (s *Service) act(ctx context.Context, p *auth.Principal, id int64, what str
 		if err != nil {
 			return err
 		}
-		if !allowsAny(p, h.Rels, rules...) {
-			return fault.Forbidden(fmt.Sprintf("A %s of %s may not %s on this case.", p.Role.Label(), p.OrgName, what))
+		if !a.allows(p, h.Rels) {
+			return fault.Forbidden(fmt.Sprintf("A %s of %s may not %s on this case.", p.Role.Label(), p.OrgName, a.What))
 		}
 		detail, err := fn(tx, h, now)
 		if err != nil {
@@ -46,22 +47,6 @@ func (s *Service) act(ctx context.Context, p *auth.Principal, id int64, what str
 		}
 		return audit.Append(ctx, tx, p.Event(audit.ActionUpdate, "return_case", strconv.FormatInt(h.ID, 10), purposeOf(p), h.Reference+" "+detail))
 	})
-}
-
-// actionRules says who may record what on a case; the pages use it to
-// offer only the forms the caller may submit.
-var actionRules = map[string][]auth.Rule{
-	"consent":         {whoOffice, whoCounsellor},
-	"choice":          {whoOffice, whoCounsellor},
-	"document":        {whoOffice},
-	"decision":        {whoOffice},
-	"flight":          {whoOffice},
-	"partner":         {whoOffice},
-	"plan":            {whoOffice, whoCounsellor, whoPartner},
-	"delivery":        {whoOffice, whoPartner},
-	"visit":           {whoOffice, whoPartner},
-	"referral":        {whoOffice, whoPartner},
-	"referral-status": {whoOffice, whoPartner},
 }
 
 func nextSeq(ctx context.Context, tx *store.Tx, table string, id int64) (int, error) {
@@ -93,16 +78,16 @@ type ConsentInput struct {
 
 // RecordConsent adds a consent record.
 func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, id int64, in ConsentInput) error {
-	c := &checker{}
-	c.date("given_on", &in.GivenOn, true, today(s.now()))
-	in.Scope = c.codes("scope", in.Scope, ConsentScopes)
-	if len(in.Scope) == 0 && len(c.errs) == 0 {
-		c.bad("scope", "name at least one of %s", strings.Join(ConsentScopes, ", "))
+	c := &check.Fields{}
+	c.Date("given_on", &in.GivenOn, true, today(s.now()))
+	in.Scope = c.Codes("scope", in.Scope, ConsentScopes)
+	if len(in.Scope) == 0 && !c.Has("scope") {
+		c.Bad("scope", "name at least one of %s", strings.Join(ConsentScopes, ", "))
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err(); err != nil {
 		return err
 	}
-	return s.act(ctx, p, id, "record consent", actionRules["consent"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	return s.act(ctx, p, id, actConsent, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Stage.Open() {
 			return "", fault.Conflict("Consent is recorded on open cases only.")
 		}
@@ -123,17 +108,17 @@ type ChoiceInput struct {
 // organisation. The old one loses sight of the case; the history keeps
 // who was chosen when and why.
 func (s *Service) ChangeChoice(ctx context.Context, p *auth.Principal, id int64, in ChoiceInput) error {
-	c := &checker{}
+	c := &check.Fields{}
 	in.CounsellingOrg = strings.TrimSpace(in.CounsellingOrg)
 	if in.CounsellingOrg == "" {
-		c.bad("counselling_org", "is required")
+		c.Bad("counselling_org", "is required")
 	}
-	c.date("chosen_on", &in.ChosenOn, true, today(s.now()))
-	c.text("reason", &in.Reason, true, maxText)
-	if err := c.err(); err != nil {
+	c.Date("chosen_on", &in.ChosenOn, true, today(s.now()))
+	c.Text("reason", &in.Reason, true, maxText)
+	if err := c.Err(); err != nil {
 		return err
 	}
-	return s.act(ctx, p, id, "record a change of counselling organisation", actionRules["choice"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	return s.act(ctx, p, id, actChoice, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		orgID, _, err := counsellingOrg(ctx, tx, "counselling_org", in.CounsellingOrg)
 		if err != nil {
 			return "", err
@@ -169,22 +154,22 @@ type TravelDocumentInput struct {
 
 // RequestTravelDocument records a request to an embassy or consulate.
 func (s *Service) RequestTravelDocument(ctx context.Context, p *auth.Principal, id int64, in TravelDocumentInput) (int, error) {
-	c := &checker{}
-	c.code("kind", &in.Kind, TravelDocumentKinds, true)
-	c.code("authority", &in.Authority, Authorities, true)
+	c := &check.Fields{}
+	c.Code("kind", &in.Kind, TravelDocumentKinds, true)
+	c.Code("authority", &in.Authority, Authorities, true)
 	in.AuthorityCountry = strings.ToUpper(strings.TrimSpace(in.AuthorityCountry))
 	if in.AuthorityCountry != "" && !geo.Valid(in.AuthorityCountry) {
-		c.bad("authority_country", "%q is not an ISO 3166-1 alpha-2 country code", truncate(in.AuthorityCountry, 10))
+		c.Bad("authority_country", "%q is not an ISO 3166-1 alpha-2 country code", truncate(in.AuthorityCountry, 10))
 	}
-	c.date("requested_on", &in.RequestedOn, false, today(s.now()))
+	c.Date("requested_on", &in.RequestedOn, false, today(s.now()))
 	if in.MigrantSeq < 0 || in.MigrantSeq >= maxMigrants {
-		c.bad("migrant_seq", "must be the number of a person of the case")
+		c.Bad("migrant_seq", "must be the number of a person of the case")
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err(); err != nil {
 		return 0, err
 	}
 	var seq int
-	err := s.act(ctx, p, id, "request travel documents", actionRules["document"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	err := s.act(ctx, p, id, actDocument, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !beforeDeparture(h.Stage) {
 			return "", fault.Conflict("Travel documents are requested before departure.")
 		}
@@ -223,19 +208,19 @@ type DecisionInput struct {
 // DecideTravelDocument records that a requested document was issued or
 // refused.
 func (s *Service) DecideTravelDocument(ctx context.Context, p *auth.Principal, id int64, seq int, in DecisionInput) error {
-	c := &checker{}
-	c.code("status", &in.Status, []string{"issued", "refused"}, true)
+	c := &check.Fields{}
+	c.Code("status", &in.Status, []string{"issued", "refused"}, true)
 	now := s.now()
-	c.date("decided_on", &in.DecidedOn, true, today(now))
-	c.date("valid_until", &in.ValidUntil, false, "")
+	c.Date("decided_on", &in.DecidedOn, true, today(now))
+	c.Date("valid_until", &in.ValidUntil, false, "")
 	if in.Status == "issued" && in.ValidUntil != "" && in.ValidUntil < today(now) {
-		c.bad("valid_until", "is in the past: the document has expired")
+		c.Bad("valid_until", "is in the past: the document has expired")
 	}
-	c.text("reference", &in.Reference, false, 100)
-	if err := c.err(); err != nil {
+	c.Text("reference", &in.Reference, false, 100)
+	if err := c.Err(); err != nil {
 		return err
 	}
-	return s.act(ctx, p, id, "record travel document decisions", actionRules["decision"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	return s.act(ctx, p, id, actDecision, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM return_travel_documents WHERE case_id = ? AND seq = ?`, h.ID, seq).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -266,23 +251,23 @@ var routeRE = regexp.MustCompile(`^[A-Z]{3}(-[A-Z]{3}){1,5}$`)
 
 // BookFlight records a flight; an earlier booked flight is cancelled.
 func (s *Service) BookFlight(ctx context.Context, p *auth.Principal, id int64, in FlightInput) (int, error) {
-	c := &checker{}
+	c := &check.Fields{}
 	now := s.now()
-	c.date("date", &in.Date, true, "")
+	c.Date("date", &in.Date, true, "")
 	if in.Date != "" && in.Date < today(now.AddDate(0, 0, -30)) {
-		c.bad("date", "is more than 30 days ago")
+		c.Bad("date", "is more than 30 days ago")
 	}
 	in.Route = strings.ToUpper(strings.TrimSpace(in.Route))
 	if !routeRE.MatchString(in.Route) {
-		c.bad("route", "must be IATA airport codes joined by dashes, such as AMS-IST-EBL")
+		c.Bad("route", "must be IATA airport codes joined by dashes, such as AMS-IST-EBL")
 	}
-	c.text("carrier", &in.Carrier, false, 100)
-	c.text("medical_needs", &in.MedicalNeeds, false, maxText)
-	if err := c.err(); err != nil {
+	c.Text("carrier", &in.Carrier, false, 100)
+	c.Text("medical_needs", &in.MedicalNeeds, false, maxText)
+	if err := c.Err(); err != nil {
 		return 0, err
 	}
 	var seq int
-	err := s.act(ctx, p, id, "book flights", actionRules["flight"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	err := s.act(ctx, p, id, actFlight, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if h.Stage != Documents && h.Stage != TravelBooked {
 			return "", fault.Conflict(fmt.Sprintf("A flight is booked in the documents or travel_booked stage; the case is in %s.", h.Stage))
 		}
@@ -313,7 +298,7 @@ func (s *Service) AssignPartner(ctx context.Context, p *auth.Principal, id int64
 	if in.Partner == "" {
 		return fault.Invalid(fault.FieldError{Field: "partner", Message: "is required"})
 	}
-	return s.act(ctx, p, id, "assign reintegration partners", actionRules["partner"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	return s.act(ctx, p, id, actPartner, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		var orgID int64
 		var kind, name string
 		err := tx.QueryRow(ctx, `SELECT id, kind, name FROM organisations WHERE slug = ?`, in.Partner).Scan(&orgID, &kind, &name)
@@ -380,36 +365,36 @@ type PlanInput struct {
 // support is planned after departure, within the programme's budget cap,
 // for at most 12 months.
 func (s *Service) SavePlan(ctx context.Context, p *auth.Principal, id int64, in PlanInput) error {
-	c := &checker{}
-	c.text("needs", &in.Needs, false, maxText)
-	c.text("aspirations", &in.Aspirations, false, maxText)
-	c.date("start_on", &in.StartOn, false, "")
+	c := &check.Fields{}
+	c.Text("needs", &in.Needs, false, maxText)
+	c.Text("aspirations", &in.Aspirations, false, maxText)
+	c.Date("start_on", &in.StartOn, false, "")
 	if in.Months < 0 || in.Months > maxMonths {
-		c.bad("months", "support lasts at most %d months", maxMonths)
+		c.Bad("months", "support lasts at most %d months", maxMonths)
 	} else if len(in.Support) > 0 && in.Months == 0 {
-		c.bad("months", "is required with support: 1 to %d", maxMonths)
+		c.Bad("months", "is required with support: 1 to %d", maxMonths)
 	}
 	if len(in.Support) > maxItems {
-		c.bad("support", "must list at most %d items", maxItems)
+		c.Bad("support", "must list at most %d items", maxItems)
 	}
 	amounts := make([]int64, len(in.Support))
 	var total int64
 	for i := range in.Support {
 		it := &in.Support[i]
 		f := fmt.Sprintf("support[%d]", i)
-		c.code(f+".type", &it.Type, SupportTypes, true)
-		c.text(f+".description", &it.Description, true, maxShort)
+		c.Code(f+".type", &it.Type, SupportTypes, true)
+		c.Text(f+".description", &it.Description, true, maxShort)
 		m, ok := parseMinor(string(it.Amount))
 		if !ok {
-			c.bad(f+".amount", "must be an amount such as 500 or 499.50")
+			c.Bad(f+".amount", "must be an amount such as 500 or 499.50")
 		}
 		amounts[i] = m
 		total += m
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err(); err != nil {
 		return err
 	}
-	return s.act(ctx, p, id, "write reintegration plans", actionRules["plan"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	return s.act(ctx, p, id, actPlan, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Stage.Open() {
 			return "", fault.Conflict("The plan of a closed case cannot change; reopen it first.")
 		}
@@ -467,21 +452,21 @@ type DeliveryInput struct {
 
 // RecordDelivery records that support was delivered.
 func (s *Service) RecordDelivery(ctx context.Context, p *auth.Principal, id int64, in DeliveryInput) (int, error) {
-	c := &checker{}
-	c.date("delivered_on", &in.DeliveredOn, true, today(s.now()))
+	c := &check.Fields{}
+	c.Date("delivered_on", &in.DeliveredOn, true, today(s.now()))
 	amount, ok := parseMinor(string(in.Amount))
 	if !ok {
-		c.bad("amount", "must be an amount such as 500 or 499.50")
+		c.Bad("amount", "must be an amount such as 500 or 499.50")
 	}
-	c.text("note", &in.Note, false, maxShort)
+	c.Text("note", &in.Note, false, maxShort)
 	if in.Item <= 0 {
-		c.bad("item", "must be the number of a support item of the plan")
+		c.Bad("item", "must be the number of a support item of the plan")
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err(); err != nil {
 		return 0, err
 	}
 	var seq int
-	err := s.act(ctx, p, id, "record deliveries", actionRules["delivery"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	err := s.act(ctx, p, id, actDelivery, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Departed || !h.Stage.Open() {
 			return "", fault.Conflict("Support is delivered after departure, while the case is open.")
 		}
@@ -596,16 +581,20 @@ type VisitInput struct {
 
 // RecordVisit records a monitoring visit with its sustainability score.
 func (s *Service) RecordVisit(ctx context.Context, p *auth.Principal, id int64, in VisitInput) (*Visit, error) {
-	c := &checker{}
-	c.date("visited_on", &in.VisitedOn, true, today(s.now()))
-	c.text("notes", &in.Notes, false, maxText)
+	c := &check.Fields{}
+	c.Date("visited_on", &in.VisitedOn, true, today(s.now()))
+	c.Text("notes", &in.Notes, false, maxText)
 	if len(in.Scores) > 100 {
-		c.bad("scores", "has too many entries")
+		c.Bad("scores", "has too many entries")
+		return nil, c.Err()
 	}
-	if err := c.err(); err != nil {
-		return nil, err
-	}
+	// The scores are checked against the set whatever else is wrong, so
+	// that one answer lists a bad date and every missing score together.
 	set, err := indicatorSet(ctx, s.DB, strings.TrimSpace(in.IndicatorSet))
+	if e := fault.As(err); e != nil && e.Kind == fault.KindInvalid {
+		c.Add(e.Fields...)
+		return nil, c.Err()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -614,9 +603,9 @@ func (s *Service) RecordVisit(ctx context.Context, p *auth.Principal, id int64, 
 		known[ind.Key] = true
 		v, ok := in.Scores[ind.Key]
 		if !ok {
-			c.bad("scores."+ind.Key, "is required: score %q from 1 to 5", ind.Label)
+			c.Bad("scores."+ind.Key, "is required: score %q from 1 to 5", ind.Label)
 		} else if v < 1 || v > 5 {
-			c.bad("scores."+ind.Key, "must be from 1 to 5")
+			c.Bad("scores."+ind.Key, "must be from 1 to 5")
 		}
 	}
 	var extra []string
@@ -627,15 +616,15 @@ func (s *Service) RecordVisit(ctx context.Context, p *auth.Principal, id int64, 
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
-		c.bad("scores."+truncate(k, 40), "is not an indicator of the set %s", set.Code)
+		c.Bad("scores."+truncate(k, 40), "is not an indicator of the set %s", set.Code)
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	v := &Visit{VisitedOn: in.VisitedOn, IndicatorSet: set.Code, Scores: in.Scores, Notes: in.Notes, RecordedBy: p.Email}
 	v.Economic, v.Social, v.Psychosocial, v.Overall = Score(set, in.Scores)
 	scores, _ := json.Marshal(in.Scores)
-	err = s.act(ctx, p, id, "record monitoring visits", actionRules["visit"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	err = s.act(ctx, p, id, actVisit, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if h.Stage != Reintegration && h.Stage != Monitoring {
 			return "", fault.Conflict(fmt.Sprintf("Monitoring visits are recorded in the reintegration and monitoring stages; the case is in %s.", h.Stage))
 		}
@@ -665,19 +654,19 @@ type ReferralInput struct {
 // SendReferral records a referral as sent. It needs the migrant's written
 // consent to share with services.
 func (s *Service) SendReferral(ctx context.Context, p *auth.Principal, id int64, in ReferralInput) (int, error) {
-	c := &checker{}
-	c.text("service", &in.Service, true, maxShort)
-	c.code("kind", &in.Kind, ReferralKinds, true)
+	c := &check.Fields{}
+	c.Text("service", &in.Service, true, maxShort)
+	c.Code("kind", &in.Kind, ReferralKinds, true)
 	in.Country = strings.ToUpper(strings.TrimSpace(in.Country))
 	if in.Country != "" && !geo.Valid(in.Country) {
-		c.bad("country", "%q is not an ISO 3166-1 alpha-2 country code", truncate(in.Country, 10))
+		c.Bad("country", "%q is not an ISO 3166-1 alpha-2 country code", truncate(in.Country, 10))
 	}
-	c.text("note", &in.Note, false, maxShort)
-	if err := c.err(); err != nil {
+	c.Text("note", &in.Note, false, maxShort)
+	if err := c.Err(); err != nil {
 		return 0, err
 	}
 	var seq int
-	err := s.act(ctx, p, id, "send referrals", actionRules["referral"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	err := s.act(ctx, p, id, actReferral, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		if !h.Departed || !h.Stage.Open() {
 			return "", fault.Conflict("Referrals to services in the country of return are sent after departure, while the case is open.")
 		}
@@ -713,13 +702,13 @@ var referralNext = map[string][]string{"sent": {"accepted", "rejected"}, "accept
 
 // UpdateReferral moves a referral on.
 func (s *Service) UpdateReferral(ctx context.Context, p *auth.Principal, id int64, seq int, in ReferralStatusInput) error {
-	c := &checker{}
-	c.code("status", &in.Status, ReferralStatuses[1:], true)
-	c.text("note", &in.Note, false, maxShort)
-	if err := c.err(); err != nil {
+	c := &check.Fields{}
+	c.Code("status", &in.Status, ReferralStatuses[1:], true)
+	c.Text("note", &in.Note, false, maxShort)
+	if err := c.Err(); err != nil {
 		return err
 	}
-	return s.act(ctx, p, id, "update referrals", actionRules["referral-status"], func(tx *store.Tx, h *head, now time.Time) (string, error) {
+	return s.act(ctx, p, id, actReferralStatus, func(tx *store.Tx, h *head, now time.Time) (string, error) {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM return_referrals WHERE case_id = ? AND seq = ?`, h.ID, seq).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -783,8 +772,6 @@ type CountriesInput struct {
 	Countries []string `json:"countries" required:"true" doc:"ISO 3166-1 alpha-2 codes"`
 }
 
-var ruleDeclare = auth.Rule{Action: "declare the countries of another reintegration partner", Roles: []auth.Role{auth.RolePartner}, Relations: []auth.Relation{auth.RelOwner}}
-
 // DeclareCountries replaces the countries partner slug covers. A partner
 // declares its own; an administrator any.
 func (s *Service) DeclareCountries(ctx context.Context, p *auth.Principal, slug string, in CountriesInput) (*PartnerCoverage, error) {
@@ -800,16 +787,16 @@ func (s *Service) DeclareCountries(ctx context.Context, p *auth.Principal, slug 
 			return nil, err
 		}
 	}
-	c := &checker{}
+	c := &check.Fields{}
 	seen := map[string]bool{}
 	var codes []string
 	if len(in.Countries) > 250 {
-		c.bad("countries", "lists too many countries")
+		c.Bad("countries", "lists too many countries")
 	}
 	for i, code := range in.Countries {
 		code = strings.ToUpper(strings.TrimSpace(code))
 		if !geo.Valid(code) {
-			c.bad(fmt.Sprintf("countries[%d]", i), "%q is not an ISO 3166-1 alpha-2 country code", truncate(code, 10))
+			c.Bad(fmt.Sprintf("countries[%d]", i), "%q is not an ISO 3166-1 alpha-2 country code", truncate(code, 10))
 			continue
 		}
 		if !seen[code] {
@@ -817,7 +804,7 @@ func (s *Service) DeclareCountries(ctx context.Context, p *auth.Principal, slug 
 			codes = append(codes, code)
 		}
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	sort.Strings(codes)

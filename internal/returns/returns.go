@@ -24,7 +24,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 )
 
@@ -80,7 +79,6 @@ const (
 	maxMigrants  = 20
 	maxItems     = 30
 	maxMonths    = 12
-	minYear      = 1900
 	ReasonMinLen = 5
 )
 
@@ -113,95 +111,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
-}
-
-// checker collects field errors.
-type checker struct{ errs []fault.FieldError }
-
-func (c *checker) bad(field, msg string, args ...any) {
-	c.errs = append(c.errs, fault.FieldError{Field: field, Message: fmt.Sprintf(msg, args...)})
-}
-
-func (c *checker) err() error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return fault.Invalid(c.errs...)
-}
-
-// text trims *s and checks it is valid text within max runes.
-func (c *checker) text(field string, s *string, required bool, max int) {
-	*s = strings.TrimSpace(*s)
-	switch {
-	case !utf8.ValidString(*s):
-		c.bad(field, "must be valid UTF-8 text")
-	case required && *s == "":
-		c.bad(field, "is required")
-	case utf8.RuneCountInString(*s) > max:
-		c.bad(field, "must be at most %d characters (it has %d)", max, utf8.RuneCountInString(*s))
-	case strings.ContainsRune(*s, 0):
-		c.bad(field, "must not contain NUL characters")
-	}
-}
-
-// code checks *s is one of list (after trimming and lower-casing).
-func (c *checker) code(field string, s *string, list []string, required bool) {
-	*s = strings.ToLower(strings.TrimSpace(*s))
-	if *s == "" && !required {
-		return
-	}
-	if !oneOf(*s, list) {
-		c.bad(field, "must be one of %s", strings.Join(list, ", "))
-	}
-}
-
-// codes checks a list of codes, returning them sorted in list order and
-// without repeats.
-func (c *checker) codes(field string, in []string, list []string) []string {
-	seen := map[string]bool{}
-	if len(in) > len(list)+5 {
-		c.bad(field, "lists too many values")
-		return nil
-	}
-	for i, s := range in {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if !oneOf(s, list) {
-			c.bad(fmt.Sprintf("%s[%d]", field, i), "%q is not one of %s", truncate(s, 30), strings.Join(list, ", "))
-			continue
-		}
-		seen[s] = true
-	}
-	out := []string{}
-	for _, s := range list {
-		if seen[s] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// date checks *s is a YYYY-MM-DD date from 1900; notAfter, when not empty,
-// is the latest date accepted (today, for things that have happened).
-func (c *checker) date(field string, s *string, required bool, notAfter string) {
-	*s = strings.TrimSpace(*s)
-	if *s == "" {
-		if required {
-			c.bad(field, "is required (YYYY-MM-DD)")
-		}
-		return
-	}
-	t, err := time.Parse("2006-01-02", *s)
-	if err != nil || len(*s) != 10 {
-		c.bad(field, "must be a date as YYYY-MM-DD")
-		return
-	}
-	if t.Year() < minYear || t.Year() > 2200 {
-		c.bad(field, "must be a date from %d on", minYear)
-		return
-	}
-	if notAfter != "" && *s > notAfter {
-		c.bad(field, "must not be in the future (after %s)", notAfter)
-	}
 }
 
 // splitCodes reads a stored comma-separated code list.

@@ -59,23 +59,6 @@ var overdueDays = map[Stage]int{
 	Monitoring:    180,
 }
 
-// RelProgramme is the relation of a case to an organisation that operates
-// its programme (the return service, IOM).
-const RelProgramme auth.Relation = "programme"
-
-// Who may act on a case, by role and the case's relation to their
-// organisation.
-var (
-	// whoOffice is the return service's caseworkers and IOM's return
-	// officers, for the cases of the programmes they operate (or, for IOM,
-	// that the migrant chose it for counselling).
-	whoOffice = auth.Rule{Roles: []auth.Role{auth.RoleCaseworker, auth.RoleReturnOfficer}, Relations: []auth.Relation{RelProgramme, auth.RelChosen}}
-	// whoCounsellor is a counsellor of the NGO the migrant chose.
-	whoCounsellor = auth.Rule{Roles: []auth.Role{auth.RoleCounsellor}, Relations: []auth.Relation{auth.RelChosen}}
-	// whoPartner is the reintegration partner assigned to the case.
-	whoPartner = auth.Rule{Roles: []auth.Role{auth.RolePartner}, Relations: []auth.Relation{auth.RelAssigned}}
-)
-
 // caseState is what the preconditions of a move look at.
 type caseState struct {
 	Stage        Stage
@@ -165,12 +148,6 @@ func needNoShow(s caseState) string {
 	}
 	return ""
 }
-
-var (
-	office           = []auth.Rule{whoOffice}
-	officeCounsellor = []auth.Rule{whoOffice, whoCounsellor}
-	officePartner    = []auth.Rule{whoOffice, whoPartner}
-)
 
 // Moves is the stage machine: every allowed transition. Anything not listed
 // is refused (409).
