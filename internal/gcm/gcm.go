@@ -10,7 +10,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 
@@ -24,13 +23,7 @@ var dataFiles embed.FS
 var migrationFiles embed.FS
 
 // Migrations creates frameworks and pillars and ships the six pillars.
-var Migrations = func() store.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return store.Migrations{Module: "gcm", FS: sub}
-}()
+var Migrations = store.Embedded("gcm", migrationFiles)
 
 // Objective is one of the 23 GCM objectives.
 type Objective struct {

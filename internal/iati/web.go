@@ -27,13 +27,7 @@ var migrationFiles embed.FS
 
 // Migrations creates the import jobs, their events, the suggestions and the
 // organisations' IATI references (after programmes' tables).
-var Migrations = func() store.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return store.Migrations{Module: "iati", FS: sub}
-}()
+var Migrations = store.Embedded("iati", migrationFiles)
 
 //go:embed templates/*.html
 var templateFiles embed.FS

@@ -10,7 +10,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"math/big"
 	"net/url"
 	"reflect"
@@ -32,13 +31,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations creates the register's tables (after auth's organisations).
-var Migrations = func() store.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return store.Migrations{Module: "programmes", FS: sub}
-}()
+var Migrations = store.Embedded("programmes", migrationFiles)
 
 // Kinds of initiative.
 var Kinds = []string{"policy_measure", "law", "programme", "project", "dialogue", "fund"}

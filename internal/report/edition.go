@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -26,13 +25,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations creates report_editions and report_files (after programmes).
-var Migrations = func() store.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return store.Migrations{Module: "report", FS: sub}
-}()
+var Migrations = store.Embedded("report", migrationFiles)
 
 // Edition states.
 const (

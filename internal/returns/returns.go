@@ -19,7 +19,6 @@ package returns
 import (
 	"embed"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,13 +30,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations creates the returns tables (after auth's organisations).
-var Migrations = func() store.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return store.Migrations{Module: "returns", FS: sub}
-}()
+var Migrations = store.Embedded("returns", migrationFiles)
 
 // Code lists. Each is the set of values an input field accepts.
 var (

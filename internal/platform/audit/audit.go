@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -31,15 +30,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations creates the audit table (append-only by trigger on both engines).
-var Migrations = store.Migrations{Module: "audit", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = store.Embedded("audit", migrationFiles)
 
 // Actions used across modules. Modules may use their own verbs too.
 const (

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,13 +29,7 @@ var migrationFiles embed.FS
 
 // Migrations creates organisations, users, sessions, tokens and the login
 // throttle table.
-var Migrations = func() store.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return store.Migrations{Module: "auth", FS: sub}
-}()
+var Migrations = store.Embedded("auth", migrationFiles)
 
 // Session settings.
 const (

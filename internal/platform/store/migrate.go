@@ -172,3 +172,14 @@ func (d Dialect) load(set Migrations) ([]migration, error) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
 }
+
+// Embedded makes a module's Migrations from the files it embeds under
+// migrations/ (//go:embed migrations/*.sql), so every module declares its
+// migrations in one line.
+func Embedded(module string, files fs.FS) Migrations {
+	sub, err := fs.Sub(files, "migrations")
+	if err != nil {
+		panic(fmt.Sprintf("store: %s migrations: %v", module, err)) // the embed pattern guarantees the folder
+	}
+	return Migrations{Module: module, FS: sub}
+}

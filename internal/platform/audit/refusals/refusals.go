@@ -18,7 +18,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,15 +34,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations creates the table of rate-limit windows.
-var Migrations = store.Migrations{Module: "refusals", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = store.Embedded("refusals", migrationFiles)
 
 // Defaults of the rate limit.
 const (
