@@ -308,10 +308,13 @@ func TestTamperDetectedAgainstCheckpoint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				if tt.postgres && db.Dialect() != store.Postgres {
-					t.Skip("PostgreSQL only")
+			run := storetest.Each
+			if tt.postgres {
+				run = func(t *testing.T, fn func(*testing.T, *store.DB), sets ...store.Migrations) {
+					storetest.On(t, "postgres", fn, sets...)
 				}
+			}
+			run(t, func(t *testing.T, db *store.DB) {
 				k := newKey(t)
 				withKey(t, k)
 				appendN(t, db, n)

@@ -26,16 +26,23 @@ var Engines = []string{"sqlite", "postgres"}
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB), sets ...store.Migrations) {
 	t.Helper()
 	for _, engine := range Engines {
-		t.Run(engine, func(t *testing.T) {
-			db := Open(t, engine)
-			if len(sets) > 0 {
-				if _, err := db.Migrate(context.Background(), sets...); err != nil {
-					t.Fatalf("migrate: %v", err)
-				}
-			}
-			fn(t, db)
-		})
+		On(t, engine, fn, sets...)
 	}
+}
+
+// On runs fn on engine alone, on a fresh, migrated database: for what only
+// one engine has (PostgreSQL's TRUNCATE, roles and grants).
+func On(t *testing.T, engine string, fn func(t *testing.T, db *store.DB), sets ...store.Migrations) {
+	t.Helper()
+	t.Run(engine, func(t *testing.T) {
+		db := Open(t, engine)
+		if len(sets) > 0 {
+			if _, err := db.Migrate(context.Background(), sets...); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+		}
+		fn(t, db)
+	})
 }
 
 // Open returns a fresh, empty database on engine ("sqlite" or "postgres"),
