@@ -344,10 +344,7 @@ type pager struct {
 }
 
 func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	form := &web.Form{Values: r.URL.Query()}
 	f, ferr := ParseFilter(r.URL.Query())
 	status := http.StatusOK
@@ -388,10 +385,6 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
-	_, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
 	d, err := h.formData(r, &web.Form{Values: url.Values{"status": {"active"}, "budget_currency": {"EUR"}}}, "")
 	if err != nil {
 		return err
@@ -449,10 +442,7 @@ func addingRow(v url.Values) string {
 }
 
 func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	if err := r.ParseForm(); err != nil {
 		return web.BadRequest("The form could not be read.")
 	}
@@ -482,11 +472,8 @@ type showData struct {
 }
 
 func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Initiative")
 	if err != nil {
 		return err
 	}
@@ -498,11 +485,8 @@ func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) editable(r *http.Request) (*auth.Principal, *Initiative, error) {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := pathID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Initiative")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -596,9 +580,6 @@ type coverageData struct {
 }
 
 func (h *Handlers) coveragePage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	rows, _, err := h.coverageRows(r)
 	if err != nil {
 		return err
@@ -623,9 +604,6 @@ type moneyData struct {
 }
 
 func (h *Handlers) moneyPage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	var sections []moneyData
 	for _, by := range []string{"objective", "partner", "country"} {
 		rows, err := h.Reg.Money(r.Context(), by)
@@ -647,18 +625,11 @@ type importData struct {
 }
 
 func (h *Handlers) importPage(w http.ResponseWriter, r *http.Request) error {
-	_, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
 	return h.tmpl.Render(w, r, http.StatusOK, "import.html", "Import initiatives", importData{Form: &web.Form{}})
 }
 
 func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	form := &web.Form{}
 	file, _, err := r.FormFile("file")
 	if err != nil {
