@@ -143,7 +143,9 @@ func Check(p *Principal, r Rule, rel Relation) error {
 	return web.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, r.Action))
 }
 
-// Require returns the caller from ctx, or ErrUnauthenticated.
+// Require returns the caller from ctx, or ErrUnauthenticated. A handler
+// of a route that declares its Access asks Caller instead: the adapter has
+// admitted the caller under the route's rule before the handler runs.
 func Require(ctx context.Context) (*Principal, error) {
 	p := FromContext(ctx)
 	if p == nil {

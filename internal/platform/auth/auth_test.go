@@ -847,6 +847,21 @@ func TestLogout(t *testing.T) {
 	})
 }
 
+func TestCaller(t *testing.T) {
+	p := &auth.Principal{UserID: 7, Email: "a@b.example"}
+	if got := auth.Caller(auth.WithPrincipal(context.Background(), p)); got != p {
+		t.Errorf("Caller = %v, want %v", got, p)
+	}
+	// Without a caller the route was registered public yet asks for one: a
+	// programming error, which must not pass as an anonymous caller.
+	defer func() {
+		if recover() == nil {
+			t.Error("Caller without a signed-in user did not panic")
+		}
+	}()
+	auth.Caller(context.Background())
+}
+
 func TestRequireRule(t *testing.T) {
 	rule := auth.Rule{Action: "do it", Roles: []auth.Role{auth.RoleAdmin}}
 	if _, err := auth.RequireRule(context.Background(), rule); !errors.Is(err, web.ErrUnauthenticated) {
