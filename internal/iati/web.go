@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"kompas/internal/gcm"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
@@ -39,6 +38,7 @@ var templateFiles embed.FS
 // Handlers serves the IATI pages and API.
 type Handlers struct {
 	Reg    *programmes.Register
+	Orgs   Orgs
 	Config Config
 	srv    *web.Server
 	tmpl   *web.Templates
@@ -47,16 +47,14 @@ type Handlers struct {
 }
 
 // NewHandlers wires the IATI pages, API and navigation into srv.
-func NewHandlers(srv *web.Server, reg *programmes.Register, cfg Config) *Handlers {
+// orgs (the accounts service) adds the organisations imports name.
+func NewHandlers(srv *web.Server, reg *programmes.Register, orgs Orgs, cfg Config) *Handlers {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		panic(err)
 	}
-	h := &Handlers{Reg: reg, Config: cfg, srv: srv, sem: make(chan struct{}, 1)}
-	h.tmpl = srv.Templates(sub, template.FuncMap{
-		"size":           FormatSize,
-		"objectiveTitle": gcm.ObjectiveTitle,
-	})
+	h := &Handlers{Reg: reg, Orgs: orgs, Config: cfg, srv: srv, sem: make(chan struct{}, 1)}
+	h.tmpl = srv.Templates(sub, template.FuncMap{"size": FormatSize})
 	srv.AddNav(web.NavItem{Label: "IATI", Path: "/imports/iati", Roles: []string{string(auth.RolePolicyOfficer), string(auth.RoleAdmin)}, Order: 13})
 	upload := cfg.maxBytes() + 1<<20
 	srv.Page("GET /imports/iati", web.Op{Access: ruleImport}, h.uploadPage)
@@ -83,7 +81,7 @@ type Decision struct {
 }
 
 func (h *Handlers) importer() *Importer {
-	return &Importer{Reg: h.Reg, Config: h.Config, Log: h.srv.Log}
+	return &Importer{Reg: h.Reg, Orgs: h.Orgs, Config: h.Config, Log: h.srv.Log}
 }
 
 // receive stores the uploaded file in a temporary file and starts its job.

@@ -1,6 +1,7 @@
 package programmes
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,9 +14,16 @@ import (
 
 // Handlers serves the register's pages and API.
 type Handlers struct {
-	Reg  *Register
+	Reg *Register
+	// Orgs lists the organisations the pages offer as partners and filters.
+	Orgs Orgs
 	srv  *web.Server
 	tmpl *web.Templates
+}
+
+// Orgs is what the pages need of the accounts service (auth.Service).
+type Orgs interface {
+	Orgs(ctx context.Context) ([]auth.Org, error)
 }
 
 var filterParams = []web.Param{

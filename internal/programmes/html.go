@@ -15,7 +15,6 @@ import (
 	"kompas/internal/gcm"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
-	"kompas/internal/platform/geo"
 	"kompas/internal/platform/web"
 )
 
@@ -24,17 +23,15 @@ var templateFiles embed.FS
 
 func objectiveTitleOf(n int) string { return gcm.ObjectiveTitle(n) }
 
-// NewHandlers wires the register's pages, API and navigation into srv.
-func NewHandlers(srv *web.Server, reg *Register) *Handlers {
+// NewHandlers wires the register's pages, API and navigation into srv;
+// orgs lists the organisations (the accounts service).
+func NewHandlers(srv *web.Server, reg *Register, orgs Orgs) *Handlers {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		panic(err)
 	}
-	h := &Handlers{Reg: reg, srv: srv}
+	h := &Handlers{Reg: reg, Orgs: orgs, srv: srv}
 	h.tmpl = srv.Templates(sub, template.FuncMap{
-		"label":          Label,
-		"country":        geo.Name,
-		"objectiveTitle": gcm.ObjectiveTitle,
 		"principleTitle": func(l string) string {
 			for _, p := range gcm.Principles() {
 				if p.Letter == l {
@@ -150,7 +147,7 @@ var formNames = web.FieldNames{
 func options(codes []string) []option {
 	out := make([]option, len(codes))
 	for i, c := range codes {
-		out[i] = option{c, Label(c)}
+		out[i] = option{c, web.Label(c)}
 	}
 	return out
 }
@@ -162,7 +159,7 @@ func (h *Handlers) formData(r *http.Request, form *web.Form, adding string) (*fo
 	if err != nil {
 		return nil, err
 	}
-	orgs, err := (&auth.Service{DB: h.Reg.DB}).Orgs(r.Context())
+	orgs, err := h.Orgs.Orgs(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +358,7 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	orgs, err := (&auth.Service{DB: h.Reg.DB}).Orgs(r.Context())
+	orgs, err := h.Orgs.Orgs(r.Context())
 	if err != nil {
 		return err
 	}
