@@ -158,7 +158,7 @@ func importFile(ctx context.Context, reg *programmes.Register, p *auth.Principal
 		return err
 	}
 	bar := newProgressBar(e.stderr, filepath.Base(name), quiet)
-	im := &iati.Importer{Reg: reg, Config: cfg, OnProgress: bar.update}
+	im := &iati.Importer{Reg: reg, Orgs: &auth.Service{DB: db}, Config: cfg, OnProgress: bar.update}
 	j, err := im.RunJob(ctx, p, id, f, st.Size())
 	bar.done()
 	if j == nil {

@@ -50,7 +50,7 @@ func cmdReport(ctx context.Context, args []string, e *env) error {
 	b := app.ReviewBuilder(db, cat)
 	var file *report.File
 	if *editionID > 0 {
-		eds := &report.Editions{DB: db, Builder: b}
+		eds := &report.Editions{DB: db, Builder: b, Orgs: b.Orgs}
 		ed, err := eds.Get(ctx, *editionID)
 		if err != nil {
 			return fmt.Errorf("edition %d: %w", *editionID, err)

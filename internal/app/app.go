@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -71,13 +72,19 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 		rec.DB = db
 	}
 	srv.OnRefusal = rec.Record
-	auth.Register(srv, &auth.Service{DB: db})
+	// Template helpers several modules use whose data is a module's.
+	srv.Funcs(template.FuncMap{"objectiveTitle": gcm.ObjectiveTitle})
+	// The one accounts service: sign-in, and the organisations the modules
+	// list, look up and (IATI) add.
+	accounts := &auth.Service{DB: db}
+	auth.Register(srv, accounts)
 	gcmweb.Register(srv, cat)
 	auditweb.Register(srv, db, rec, opts.Checkpointer)
-	programmes.NewHandlers(srv, reg)
-	returns.NewHandlers(srv, &returns.Service{DB: db})
-	iati.NewHandlers(srv, reg, opts.IATI)
-	report.NewHandlers(srv, &report.Editions{DB: db, Builder: ReviewBuilder(db, cat)})
+	programmes.NewHandlers(srv, reg, accounts)
+	cases := &returns.Service{DB: db}
+	returns.NewHandlers(srv, cases)
+	iati.NewHandlers(srv, reg, accounts, opts.IATI)
+	report.NewHandlers(srv, &report.Editions{DB: db, Builder: reviewBuilder(db, cat, reg, cases, accounts), Orgs: accounts})
 	srv.Page("GET /{$}", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		if auth.FromContext(r.Context()) == nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -93,6 +100,10 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 // that supplies facts (as modules are added, they join Sources here). cat is
 // the catalogue gcm.Load read at start.
 func ReviewBuilder(db *store.DB, cat *gcm.Catalogue) *report.Builder {
-	reg := &programmes.Register{DB: db, GCM: cat}
-	return &report.Builder{DB: db, Register: reg, GCM: cat, Sources: []facts.Source{reg, &returns.Service{DB: db}}}
+	return reviewBuilder(db, cat, &programmes.Register{DB: db, GCM: cat}, &returns.Service{DB: db}, &auth.Service{DB: db})
+}
+
+// reviewBuilder is ReviewBuilder on the services the server built.
+func reviewBuilder(db *store.DB, cat *gcm.Catalogue, reg *programmes.Register, cases *returns.Service, accounts *auth.Service) *report.Builder {
+	return &report.Builder{DB: db, Register: reg, GCM: cat, Orgs: accounts, Sources: []facts.Source{reg, cases}}
 }

@@ -52,6 +52,7 @@ func (c Config) maxBytes() int64 {
 // Importer writes IATI files into the register.
 type Importer struct {
 	Reg    *programmes.Register
+	Orgs   Orgs // adds the organisations activities name
 	Config Config
 	// Parser limits other than the size (zero: defaults).
 	Options Options
@@ -198,7 +199,7 @@ func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r i
 			_, _ = im.Reg.DB.Exec(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = 1000`)
 		}()
 	}
-	orgs := newOrgResolver(im.Reg.DB)
+	orgs := newOrgResolver(im.Orgs)
 	start := time.Now()
 	total := &Result{}
 	seq := 0

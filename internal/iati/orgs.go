@@ -28,15 +28,22 @@ import (
 // back. Lookups are cached for the run; what an activity adds is forgotten
 // again when its savepoint is rolled back.
 type orgResolver struct {
-	svc     *auth.Service
+	orgs    Orgs
 	bySlug  map[string]bool   // slugs known to exist
 	byRef   map[string]string // IATI ref → slug
 	byName  map[string]string // folded name → slug
 	pending []func()          // undo of what the current activity cached
 }
 
-func newOrgResolver(db *store.DB) *orgResolver {
-	return &orgResolver{svc: &auth.Service{DB: db}, bySlug: map[string]bool{}, byRef: map[string]string{}, byName: map[string]string{}}
+// Orgs is what the import needs of the accounts service (auth.Service):
+// an organisation added inside the import's transaction unless its slug is
+// there already.
+type Orgs interface {
+	EnsureOrg(ctx context.Context, tx *store.Tx, o auth.Org) (int64, error)
+}
+
+func newOrgResolver(orgs Orgs) *orgResolver {
+	return &orgResolver{orgs: orgs, bySlug: map[string]bool{}, byRef: map[string]string{}, byName: map[string]string{}}
 }
 
 const maxCache = 50_000
@@ -249,7 +256,10 @@ func (o *orgResolver) find(ctx context.Context, tx *store.Tx, ref OrgRef, pl *or
 	}
 	org := auth.Org{Slug: slug, Name: truncate(name, 200), Kind: kindForOrgType(ref.Type)}
 	pl.acts = append(pl.acts, func(ctx context.Context, tx *store.Tx) error {
-		if _, err := o.svc.EnsureOrg(ctx, tx, org); err != nil {
+		if o.orgs == nil {
+			return errors.New("iati: the importer was given no organisations (auth.Service)")
+		}
+		if _, err := o.orgs.EnsureOrg(ctx, tx, org); err != nil {
 			return err
 		}
 		o.rememberSlug(org.Slug)

@@ -10,10 +10,8 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
-	"kompas/internal/gcm"
 	"kompas/internal/platform/audit"
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/fault"
@@ -35,6 +33,7 @@ var templateFiles embed.FS
 // Handlers serves the IATI pages and API.
 type Handlers struct {
 	Reg    *programmes.Register
+	Orgs   Orgs
 	Config Config
 	srv    *web.Server
 	tmpl   *web.Templates
@@ -43,16 +42,14 @@ type Handlers struct {
 }
 
 // NewHandlers wires the IATI pages, API and navigation into srv.
-func NewHandlers(srv *web.Server, reg *programmes.Register, cfg Config) *Handlers {
+// orgs (the accounts service) adds the organisations imports name.
+func NewHandlers(srv *web.Server, reg *programmes.Register, orgs Orgs, cfg Config) *Handlers {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		panic(err)
 	}
-	h := &Handlers{Reg: reg, Config: cfg, srv: srv, sem: make(chan struct{}, 1)}
-	h.tmpl = srv.Templates(sub, template.FuncMap{
-		"size":           FormatSize,
-		"objectiveTitle": gcm.ObjectiveTitle,
-	})
+	h := &Handlers{Reg: reg, Orgs: orgs, Config: cfg, srv: srv, sem: make(chan struct{}, 1)}
+	h.tmpl = srv.Templates(sub, template.FuncMap{"size": FormatSize})
 	srv.AddNav(web.NavItem{Label: "IATI", Path: "/imports/iati", Roles: []string{string(auth.RolePolicyOfficer), string(auth.RoleAdmin)}, Order: 13})
 	upload := cfg.maxBytes() + 1<<20
 	srv.Page("GET /imports/iati", web.Op{Access: ruleImport}, h.uploadPage)
@@ -79,18 +76,7 @@ type Decision struct {
 }
 
 func (h *Handlers) importer() *Importer {
-	return &Importer{Reg: h.Reg, Config: h.Config, Log: h.srv.Log}
-}
-
-func requireImporter(r *http.Request) (*auth.Principal, error) {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	if !programmes.MayCreate(p) {
-		return nil, fault.Forbidden(fmt.Sprintf("A %s of %s may not import IATI files.", p.Role.Label(), p.OrgName))
-	}
-	return p, nil
+	return &Importer{Reg: h.Reg, Orgs: h.Orgs, Config: h.Config, Log: h.srv.Log}
 }
 
 // receive stores the uploaded file in a temporary file and starts its job.
@@ -204,17 +190,11 @@ func (h *Handlers) renderUpload(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (h *Handlers) uploadPage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireImporter(r); err != nil {
-		return err
-	}
 	return h.renderUpload(w, r, http.StatusOK, &web.Form{})
 }
 
 func (h *Handlers) uploadForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireImporter(r)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	id, err := h.receive(w, r, p, "web")
 	if err != nil {
 		e := web.AsError(err)
@@ -231,10 +211,7 @@ func (h *Handlers) uploadForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireImporter(r)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	id, err := h.receive(w, r, p, "api")
 	if err != nil {
 		return err
@@ -248,20 +225,9 @@ func (h *Handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 	return web.WriteJSON(w, http.StatusAccepted, j)
 }
 
-func jobID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fault.NotFound("Import job")
-	}
-	return id, nil
-}
-
 func (h *Handlers) loadJob(r *http.Request, events int) (*auth.Principal, *Job, error) {
-	p, err := requireImporter(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := jobID(r, "job")
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "job", "Import job")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -346,20 +312,9 @@ func (h *Handlers) apiSuggestions(w http.ResponseWriter, r *http.Request) error 
 	return web.WriteJSON(w, http.StatusOK, sugs)
 }
 
-func suggestionID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fault.NotFound("Suggestion")
-	}
-	return id, nil
-}
-
 func (h *Handlers) decideForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireImporter(r)
-	if err != nil {
-		return err
-	}
-	id, err := suggestionID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Suggestion")
 	if err != nil {
 		return err
 	}
@@ -383,11 +338,8 @@ func (h *Handlers) decideForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiDecide(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireImporter(r)
-	if err != nil {
-		return err
-	}
-	id, err := suggestionID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Suggestion")
 	if err != nil {
 		return err
 	}
@@ -413,10 +365,7 @@ func (h *Handlers) apiDecide(w http.ResponseWriter, r *http.Request) error {
 
 // export streams the register as IATI XML, after auditing the export.
 func (h *Handlers) export(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	if err := AuditExport(r.Context(), h.Reg.DB, p, "web"); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package programmes
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,9 +15,16 @@ import (
 
 // Handlers serves the register's pages and API.
 type Handlers struct {
-	Reg  *Register
+	Reg *Register
+	// Orgs lists the organisations the pages offer as partners and filters.
+	Orgs Orgs
 	srv  *web.Server
 	tmpl *web.Templates
+}
+
+// Orgs is what the pages need of the accounts service (auth.Service).
+type Orgs interface {
+	Orgs(ctx context.Context) ([]auth.Org, error)
 }
 
 var filterParams = []web.Param{
@@ -47,18 +55,7 @@ func (h *Handlers) registerAPI() {
 	h.srv.API("POST /api/v1/imports/initiatives", web.Op{Summary: "Import initiatives from CSV (text/csv body) or XLSX (the workbook media type): all rows or none", Tags: tags, Access: ruleCreate, BodyLimit: maxImport, Response: ImportResult{}}, h.apiImport)
 }
 
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fault.NotFound("Initiative")
-	}
-	return id, nil
-}
-
 func (h *Handlers) apiList(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	f, err := ParseFilter(r.URL.Query())
 	if err != nil {
 		return err
@@ -71,10 +68,7 @@ func (h *Handlers) apiList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	var in Input
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
@@ -105,10 +99,7 @@ func ifMatch(r *http.Request) (int, error) {
 }
 
 func (h *Handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Initiative")
 	if err != nil {
 		return err
 	}
@@ -121,11 +112,8 @@ func (h *Handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Initiative")
 	if err != nil {
 		return err
 	}
@@ -171,11 +159,8 @@ func (h *Handlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiDelete(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Initiative")
 	if err != nil {
 		return err
 	}
@@ -226,9 +211,6 @@ func (h *Handlers) coverageRows(r *http.Request) ([]CoverageRow, []int, error) {
 }
 
 func (h *Handlers) apiCoverage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	rows, _, err := h.coverageRows(r)
 	if err != nil {
 		return err
@@ -237,9 +219,6 @@ func (h *Handlers) apiCoverage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiMoney(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	by := r.URL.Query().Get("by")
 	if by == "" {
 		by = "objective"

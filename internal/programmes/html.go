@@ -16,7 +16,6 @@ import (
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
 	"kompas/internal/platform/fault"
-	"kompas/internal/platform/geo"
 	"kompas/internal/platform/web"
 )
 
@@ -25,17 +24,15 @@ var templateFiles embed.FS
 
 func objectiveTitleOf(n int) string { return gcm.ObjectiveTitle(n) }
 
-// NewHandlers wires the register's pages, API and navigation into srv.
-func NewHandlers(srv *web.Server, reg *Register) *Handlers {
+// NewHandlers wires the register's pages, API and navigation into srv;
+// orgs lists the organisations (the accounts service).
+func NewHandlers(srv *web.Server, reg *Register, orgs Orgs) *Handlers {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		panic(err)
 	}
-	h := &Handlers{Reg: reg, srv: srv}
+	h := &Handlers{Reg: reg, Orgs: orgs, srv: srv}
 	h.tmpl = srv.Templates(sub, template.FuncMap{
-		"label":          Label,
-		"country":        geo.Name,
-		"objectiveTitle": gcm.ObjectiveTitle,
 		"principleTitle": func(l string) string {
 			for _, p := range gcm.Principles() {
 				if p.Letter == l {
@@ -151,7 +148,7 @@ var formNames = web.FieldNames{
 func options(codes []string) []option {
 	out := make([]option, len(codes))
 	for i, c := range codes {
-		out[i] = option{c, Label(c)}
+		out[i] = option{c, web.Label(c)}
 	}
 	return out
 }
@@ -163,7 +160,7 @@ func (h *Handlers) formData(r *http.Request, form *web.Form, adding string) (*fo
 	if err != nil {
 		return nil, err
 	}
-	orgs, err := (&auth.Service{DB: h.Reg.DB}).Orgs(r.Context())
+	orgs, err := h.Orgs.Orgs(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -345,10 +342,7 @@ type pager struct {
 }
 
 func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	form := &web.Form{Values: r.URL.Query()}
 	f, ferr := ParseFilter(r.URL.Query())
 	status := http.StatusOK
@@ -365,7 +359,7 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	orgs, err := (&auth.Service{DB: h.Reg.DB}).Orgs(r.Context())
+	orgs, err := h.Orgs.Orgs(r.Context())
 	if err != nil {
 		return err
 	}
@@ -389,10 +383,6 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) newPage(w http.ResponseWriter, r *http.Request) error {
-	_, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
 	d, err := h.formData(r, &web.Form{Values: url.Values{"status": {"active"}, "budget_currency": {"EUR"}}}, "")
 	if err != nil {
 		return err
@@ -450,10 +440,7 @@ func addingRow(v url.Values) string {
 }
 
 func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	if err := r.ParseForm(); err != nil {
 		return fault.Malformed("The form could not be read.")
 	}
@@ -483,11 +470,8 @@ type showData struct {
 }
 
 func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Initiative")
 	if err != nil {
 		return err
 	}
@@ -499,11 +483,8 @@ func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) editable(r *http.Request) (*auth.Principal, *Initiative, error) {
-	p, err := auth.Require(r.Context())
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := pathID(r)
+	p := auth.Caller(r.Context())
+	id, err := web.PathID(r, "id", "Initiative")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -597,9 +578,6 @@ type coverageData struct {
 }
 
 func (h *Handlers) coveragePage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	rows, _, err := h.coverageRows(r)
 	if err != nil {
 		return err
@@ -624,9 +602,6 @@ type moneyData struct {
 }
 
 func (h *Handlers) moneyPage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.Require(r.Context()); err != nil {
-		return err
-	}
 	var sections []moneyData
 	for _, by := range []string{"objective", "partner", "country"} {
 		rows, err := h.Reg.Money(r.Context(), by)
@@ -648,18 +623,11 @@ type importData struct {
 }
 
 func (h *Handlers) importPage(w http.ResponseWriter, r *http.Request) error {
-	_, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
 	return h.tmpl.Render(w, r, http.StatusOK, "import.html", "Import initiatives", importData{Form: &web.Form{}})
 }
 
 func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := auth.RequireRule(r.Context(), ruleCreate)
-	if err != nil {
-		return err
-	}
+	p := auth.Caller(r.Context())
 	form := &web.Form{}
 	file, _, err := r.FormFile("file")
 	if err != nil {

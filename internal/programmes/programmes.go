@@ -53,15 +53,6 @@ const (
 	maxBudget     = 1_000_000_000_000_000 // in minor units: ten trillion in major units
 )
 
-// Label turns a code such as "policy_measure" into "Policy measure".
-func Label(code string) string {
-	s := strings.ReplaceAll(code, "_", " ")
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // Partner is an organisation's part in an initiative.
 type Partner struct {
 	Org  string `json:"org" required:"true" doc:"organisation slug"`

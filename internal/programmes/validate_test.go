@@ -721,16 +721,11 @@ func TestFTSTerms(t *testing.T) {
 	}
 }
 
-func TestGroupDigitsAndLabel(t *testing.T) {
+func TestGroupDigits(t *testing.T) {
 	for in, want := range map[string]string{"": "", "12": "12", "100": "100", "1000": "1,000", "100000000": "100,000,000",
 		"1000.5": "1,000.5", "-1234567": "-1,234,567", "123456.78": "123,456.78"} {
 		if got := facts.GroupDigits(in); got != want {
 			t.Errorf("GroupDigits(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[string]string{"": "", "policy_measure": "Policy measure", "co-funder": "Co-funder", "law": "Law"} {
-		if got := Label(in); got != want {
-			t.Errorf("Label(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

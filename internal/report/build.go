@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"kompas/internal/gcm"
-	"kompas/internal/platform/auth"
 	"kompas/internal/platform/facts"
 	"kompas/internal/platform/geo"
 	"kompas/internal/platform/store"
+	"kompas/internal/platform/web"
 	"kompas/internal/programmes"
 )
 
@@ -77,6 +77,8 @@ type Builder struct {
 	// GCM is the frameworks catalogue loaded at start (gcm.Load); a review
 	// is built against one of its frameworks.
 	GCM *gcm.Catalogue
+	// Orgs names the review's author organisation.
+	Orgs Orgs
 	// Sources supply the figures the review quotes: the register's and,
 	// as they are built, the operational modules' (app wires them).
 	Sources []facts.Source
@@ -124,7 +126,10 @@ func (b *Builder) collect(ctx context.Context, spec Spec) (*data, error) {
 	}
 	d.framework = fw
 	if spec.Author != "" {
-		org, err := (&auth.Service{DB: b.DB}).OrgBySlug(ctx, b.DB, spec.Author)
+		if b.Orgs == nil {
+			return nil, errors.New("report: the builder was given no organisations (auth.Service)")
+		}
+		org, err := b.Orgs.OrgBySlug(ctx, b.DB, spec.Author)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			d.author = spec.Author
@@ -540,7 +545,7 @@ func (bd *builder) initiativeSection(e *entry) *Section {
 	item := func(label string, in ...Inline) {
 		l.Items = append(l.Items, para(append([]Inline{bold(label + ": ")}, in...)...))
 	}
-	kind := programmes.Label(it.Kind) + ", " + it.Status
+	kind := web.Label(it.Kind) + ", " + it.Status
 	item("Kind", txt(kind))
 	if it.LeadName != "" {
 		item("Lead", txt(it.LeadName))

@@ -93,6 +93,14 @@ func CanCreate(p *auth.Principal) bool { return ruleCreate.Allows(p, auth.RelNon
 type Editions struct {
 	DB      *store.DB
 	Builder *Builder
+	// Orgs finds the organisation an administrator names as author.
+	Orgs Orgs
+}
+
+// Orgs is what the review needs of the accounts service (auth.Service):
+// an organisation by its slug, read through q (a transaction or the pool).
+type Orgs interface {
+	OrgBySlug(ctx context.Context, q store.Querier, slug string) (auth.Org, error)
 }
 
 // validate checks and normalises in; frameworks are the known slugs.
@@ -206,7 +214,7 @@ func (s *Editions) authorOrg(ctx context.Context, q store.Querier, p *auth.Princ
 	if err := auth.Check(p, ruleAuthor, auth.RelNone); err != nil {
 		return 0, "", err
 	}
-	org, err := (&auth.Service{DB: s.DB}).OrgBySlug(ctx, q, slug)
+	org, err := s.Orgs.OrgBySlug(ctx, q, slug)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", fault.Invalid(fault.FieldError{Field: "author", Message: fmt.Sprintf("no organisation %q is known", truncate(slug, 64))})
 	}

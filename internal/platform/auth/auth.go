@@ -136,28 +136,6 @@ func Check(p *Principal, r Rule, rel Relation) error {
 	return fault.Forbidden(fmt.Sprintf("A %s of %s may not %s.", p.Role.Label(), p.OrgName, r.Action))
 }
 
-// Require returns the caller from ctx, or ErrUnauthenticated.
-func Require(ctx context.Context) (*Principal, error) {
-	p := FromContext(ctx)
-	if p == nil {
-		return nil, fault.ErrUnauthenticated
-	}
-	return p, nil
-}
-
-// RequireRule returns the caller from ctx when rule allows them regardless
-// of any record (creating, listing): ErrUnauthenticated or a 403 otherwise.
-func RequireRule(ctx context.Context, rule Rule) (*Principal, error) {
-	p, err := Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := Check(p, rule, RelNone); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
 // Service is the accounts store.
 type Service struct {
 	DB *store.DB

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"kompas/internal/platform/fault"
 	"log/slog"
@@ -77,6 +78,7 @@ type Server struct {
 	nav    []NavItem
 	routes []Route
 	layout *Templates
+	funcs  template.FuncMap // added to every page's functions (Funcs)
 }
 
 // Route is one registered route: an API operation (described in the

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 
 	"kompas/internal/platform/facts"
 	"kompas/internal/platform/fault"
+	"kompas/internal/platform/geo"
 )
 
 //go:embed templates/*.html
@@ -34,11 +36,14 @@ type Templates struct {
 	pages map[string]*template.Template
 }
 
-// Funcs are the template functions every page has; modules may add more
+// baseFuncs are the template functions every page has: the kernel's own,
+// then those internal/app adds with Server.Funcs; modules may add more
 // through Templates' extra argument.
 func baseFuncs() template.FuncMap {
 	return template.FuncMap{
-		"asset": assetURL,
+		"asset":   assetURL,
+		"country": geo.Name,
+		"label":   Label,
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -79,10 +84,11 @@ func baseFuncs() template.FuncMap {
 // partials. extra adds module template functions.
 func (s *Server) Templates(pages fs.FS, extra ...template.FuncMap) *Templates {
 	funcs := baseFuncs()
+	s.mu.Lock()
+	maps.Copy(funcs, s.funcs)
+	s.mu.Unlock()
 	for _, m := range extra {
-		for k, v := range m {
-			funcs[k] = v
-		}
+		maps.Copy(funcs, m)
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(baseTemplates, "templates/layout.html", "templates/partials.html"))
 	// A module's files named _*.html are its own partials, shared by its
@@ -113,6 +119,41 @@ func (s *Server) Templates(pages fs.FS, extra ...template.FuncMap) *Templates {
 	}
 	return t
 }
+
+// Funcs adds template functions to every page parsed after it, for helpers
+// that several modules use but whose data the kernel may not import (the
+// GCM objectives' titles): internal/app supplies them before the modules
+// register their templates.
+func (s *Server) Funcs(m template.FuncMap) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.funcs == nil {
+		s.funcs = template.FuncMap{}
+	}
+	maps.Copy(s.funcs, m)
+}
+
+// Labels are a module's own words for some of its codes ("x" is "X
+// (unspecified)"); every other code is put into words by Label.
+type Labels map[string]string
+
+// Label is the words a page shows for code: the table's entry, or else
+// the code with its underscores as spaces and a capital first letter
+// ("policy_measure" is "Policy measure").
+func (l Labels) Label(code string) string {
+	if s, ok := l[code]; ok {
+		return s
+	}
+	s := strings.ReplaceAll(code, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Label puts a code into words as Labels does for a code no table names;
+// it is the pages' "label" unless a module brings its own Labels.
+func Label(code string) string { return Labels(nil).Label(code) }
 
 // Page is what the layout receives.
 type Page struct {
