@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"os"
+	"syscall"
 	"time"
 )
 
@@ -16,10 +19,10 @@ import (
 // process using the database; it is per schema (nodes of two installations
 // in one database do not wait for each other). fn uses the pool as usual.
 //
-// On SQLite it serialises the callers of this DB only. Across processes
-// SQLite's one writer already serialises each write transaction
-// (BEGIN IMMEDIATE), so fn must check what it writes inside the transaction
-// that writes it; it then stays correct however processes interleave.
+// On SQLite it is an exclusive lock (flock) on a file beside the database,
+// <file>.<name>.lock, so it serialises every process using that file too:
+// a demo load runs many transactions, and SQLite's one writer serialises
+// only each of them.
 func (db *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 	local := db.localLock(name)
 	select {
@@ -29,6 +32,11 @@ func (db *DB) WithLock(ctx context.Context, name string, fn func() error) error 
 	}
 	defer func() { <-local }()
 	if db.dialect != Postgres {
+		unlock, err := lockFile(ctx, db.path+"."+name+".lock")
+		if err != nil {
+			return fmt.Errorf("store: lock %s: %w", name, err)
+		}
+		defer unlock()
 		return fn()
 	}
 	conn, err := db.write.Conn(ctx)
@@ -70,4 +78,32 @@ func (db *DB) localLock(name string) chan struct{} {
 		db.locks[name] = l
 	}
 	return l
+}
+
+// lockFile takes an exclusive flock on path (created if need be), waiting
+// for it as long as ctx allows, and returns its release.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

@@ -49,6 +49,7 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	display string
+	path    string // the SQLite file, for WithLock's lock files
 
 	locksMu sync.Mutex
 	locks   map[string]chan struct{} // WithLock's in-process locks
@@ -94,7 +95,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	db := &DB{dialect: SQLite, write: write, read: read, display: "sqlite:" + path}
+	db := &DB{dialect: SQLite, write: write, read: read, display: "sqlite:" + path, path: path}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
