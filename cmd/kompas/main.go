@@ -214,6 +214,21 @@ func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
 	return db, nil
 }
 
+// services opens the database and builds every service on it through app,
+// as serve does; the caller closes Services.DB.
+func (d *dbFlags) services(ctx context.Context) (*app.Services, error) {
+	db, err := d.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := app.Build(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 func cmdServe(ctx context.Context, args []string, e *env) error {
 	fs := flags("serve", "serve [--addr :8080] [--db URL] [--data DIR] [--demo] [--audit-key FILE] [--audit-checkpoints DIR]", e)
 	var d dbFlags
@@ -376,12 +391,12 @@ func cmdUser(ctx context.Context, args []string, e *env) error {
 	if sub != "list" && *email == "" {
 		return usageError{"--email is required"}
 	}
-	db, err := d.open(ctx)
+	services, err := d.services(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := &auth.Service{DB: db}
+	defer services.DB.Close()
+	db, svc := services.DB, services.Accounts
 	switch sub {
 	case "add":
 		if *org == "" || *role == "" || *name == "" {
@@ -470,12 +485,12 @@ func cmdToken(ctx context.Context, args []string, e *env) error {
 	if err := parse(fs, args, e); err != nil {
 		return err
 	}
-	db, err := d.open(ctx)
+	services, err := d.services(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := &auth.Service{DB: db}
+	defer services.DB.Close()
+	svc := services.Accounts
 	if sub == "create" {
 		if *email == "" {
 			return usageError{"--email is required"}

@@ -8,8 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"kompas/internal/app"
-	"kompas/internal/gcm"
 	"kompas/internal/report"
 )
 
@@ -38,19 +36,14 @@ func cmdReport(ctx context.Context, args []string, e *env) error {
 	if *editionID < 0 {
 		return usageError{"--edition must be a positive number"}
 	}
-	db, err := d.open(ctx)
+	services, err := d.services(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	cat, err := gcm.Load(ctx, db)
-	if err != nil {
-		return err
-	}
-	b := app.ReviewBuilder(db, cat)
+	defer services.DB.Close()
+	b, eds := services.Review, services.Editions
 	var file *report.File
 	if *editionID > 0 {
-		eds := &report.Editions{DB: db, Builder: b, Orgs: b.Orgs}
 		ed, err := eds.Get(ctx, *editionID)
 		if err != nil {
 			return fmt.Errorf("edition %d: %w", *editionID, err)

@@ -51,40 +51,70 @@ type Options struct {
 	Checkpointer *audit.Checkpointer
 }
 
-// NewServer builds the web server with every module registered. It reads
-// the GCM frameworks catalogue once, here: the frameworks change only by
-// migration, so no request reads them again.
-func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options) (*web.Server, error) {
+// Services are every module's services, built once for a database and
+// handed their dependencies here; the server and every command of
+// cmd/kompas take theirs from one Services.
+type Services struct {
+	DB       *store.DB
+	GCM      *gcm.Catalogue // read once at start: frameworks change only by migration
+	Accounts *auth.Service  // sign-in, and the organisations modules list, look up and add
+	Register *programmes.Register
+	Returns  *returns.Service
+	Review   *report.Builder
+	Editions *report.Editions
+}
+
+// Build makes every service for db (which must be migrated).
+func Build(ctx context.Context, db *store.DB) (*Services, error) {
 	cat, err := gcm.Load(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	return services(db, cat), nil
+}
+
+// services wires every service on db and the catalogue read from it.
+func services(db *store.DB, cat *gcm.Catalogue) *Services {
+	s := &Services{DB: db, GCM: cat, Accounts: &auth.Service{DB: db}, Returns: &returns.Service{DB: db}}
+	s.Register = &programmes.Register{DB: db, GCM: cat}
+	s.Review = &report.Builder{DB: db, Register: s.Register, GCM: cat, Orgs: s.Accounts, Sources: []facts.Source{s.Register, s.Returns}}
+	s.Editions = &report.Editions{DB: db, Builder: s.Review, Orgs: s.Accounts}
+	return s
+}
+
+// NewServer builds the services and the web server with every module
+// registered.
+func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options) (*web.Server, error) {
+	s, err := Build(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return s.Server(log, opts), nil
+}
+
+// Server is the web server with every module's routes on s's services.
+func (s *Services) Server(log *slog.Logger, opts Options) *web.Server {
 	srv := web.NewServer(log)
 	srv.Secure = opts.Secure
 	srv.TrustedProxies = opts.TrustedProxies
-	srv.Ready = db.Ping
-	reg := &programmes.Register{DB: db, GCM: cat}
+	srv.Ready = s.DB.Ping
 	rec := opts.Refusals
 	if rec == nil {
 		rec = &refusals.Recorder{}
 	}
 	if rec.DB == nil {
-		rec.DB = db
+		rec.DB = s.DB
 	}
 	srv.OnRefusal = rec.Record
 	// Template helpers several modules use whose data is a module's.
 	srv.Funcs(template.FuncMap{"objectiveTitle": gcm.ObjectiveTitle})
-	// The one accounts service: sign-in, and the organisations the modules
-	// list, look up and (IATI) add.
-	accounts := &auth.Service{DB: db}
-	auth.Register(srv, accounts)
-	gcmweb.Register(srv, cat)
-	auditweb.Register(srv, db, rec, opts.Checkpointer)
-	programmes.NewHandlers(srv, reg, accounts)
-	cases := &returns.Service{DB: db}
-	returns.NewHandlers(srv, cases)
-	iati.NewHandlers(srv, reg, accounts, opts.IATI)
-	report.NewHandlers(srv, &report.Editions{DB: db, Builder: reviewBuilder(db, cat, reg, cases, accounts), Orgs: accounts})
+	auth.Register(srv, s.Accounts)
+	gcmweb.Register(srv, s.GCM)
+	auditweb.Register(srv, s.DB, rec, opts.Checkpointer)
+	programmes.NewHandlers(srv, s.Register, s.Accounts)
+	returns.NewHandlers(srv, s.Returns)
+	iati.NewHandlers(srv, s.Register, s.Accounts, opts.IATI)
+	report.NewHandlers(srv, s.Editions)
 	srv.Page("GET /{$}", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		if auth.FromContext(r.Context()) == nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -93,17 +123,13 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 		http.Redirect(w, r, "/initiatives", http.StatusSeeOther)
 		return nil
 	})
-	return srv, nil
+	return srv
 }
 
 // ReviewBuilder builds the GCM review from the register and every module
-// that supplies facts (as modules are added, they join Sources here). cat is
-// the catalogue gcm.Load read at start.
+// that supplies facts (as modules are added, they join Sources in Build).
+// cat is the catalogue gcm.Load read at start.
 func ReviewBuilder(db *store.DB, cat *gcm.Catalogue) *report.Builder {
-	return reviewBuilder(db, cat, &programmes.Register{DB: db, GCM: cat}, &returns.Service{DB: db}, &auth.Service{DB: db})
+	return services(db, cat).Review
 }
 
-// reviewBuilder is ReviewBuilder on the services the server built.
-func reviewBuilder(db *store.DB, cat *gcm.Catalogue, reg *programmes.Register, cases *returns.Service, accounts *auth.Service) *report.Builder {
-	return &report.Builder{DB: db, Register: reg, GCM: cat, Orgs: accounts, Sources: []facts.Source{reg, cases}}
-}
