@@ -59,7 +59,7 @@ func NewServer(ctx context.Context, db *store.DB, log *slog.Logger, opts Options
 	auditweb.Register(srv, db)
 	programmes.NewHandlers(srv, reg)
 	returns.NewHandlers(srv, &returns.Service{DB: db})
-	iati.NewHandlers(srv, reg, opts.IATI)
+	iati.NewHandlers(srv, db, IATIRegister(reg), opts.IATI)
 	report.NewHandlers(srv, &report.Editions{DB: db, Builder: ReviewBuilder(db, cat)})
 	srv.Handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) error {
 		if auth.FromContext(r.Context()) == nil {

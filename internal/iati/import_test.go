@@ -511,7 +511,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		reg := &programmes.Register{DB: db, GCM: cat}
-		r, err := (&iati.Importer{Reg: reg}).Run(ctx, p, jid, bytes.NewReader(exported), int64(len(exported)))
+		r, err := (&iati.Importer{DB: db, Reg: app.IATIRegister(reg)}).Run(ctx, p, jid, bytes.NewReader(exported), int64(len(exported)))
 		if err != nil || r.Err != nil || r.Created != len(before) {
 			t.Fatalf("import into a new register: %+v %v", r, err)
 		}
