@@ -1,12 +1,13 @@
 package programmes
 
 // The register's one write path. Every initiative is created by
-// Writer.Create (Create, CreateMany, the CSV and XLSX import, the demo, the
-// IATI import) and changed by Writer.Update (Update, UpdateTx, the imports,
-// ChangeObjectives). A Writer lives for one transaction; it checks the
-// rules, resolves organisations, writes rows and lists with statements
-// prepared once, appends one audit event per initiative, and writes the
-// SQLite search entries together at Flush.
+// Writer.insert, through Writer.Create (Create, CreateMany, the CSV and XLSX
+// import, the demo) or Writer.Upsert (the IATI import), and changed by
+// Writer.Update (Update, UpdateTx, the imports, ChangeObjectives). A Writer
+// lives for one transaction; it checks the rules, resolves organisations,
+// writes rows and lists with statements prepared once, appends one audit
+// event per initiative, and writes the SQLite search entries together at
+// Flush.
 
 import (
 	"context"
