@@ -219,7 +219,7 @@ func importFile(u, path string, size int64) (*iati.Result, time.Duration, error)
 	if err != nil {
 		return nil, 0, err
 	}
-	im := &iati.Importer{Reg: &programmes.Register{DB: db, GCM: cat}, Orgs: &auth.Service{DB: db}, Config: iati.Config{MaxBytes: 1 << 40}}
+	im := &iati.Importer{DB: db, Reg: app.IATIRegister(&programmes.Register{DB: db, GCM: cat}), Orgs: &auth.Service{DB: db}, Config: iati.Config{MaxBytes: 1 << 40}}
 	start := time.Now()
 	res, err := im.Run(ctx, p, id, bufio.NewReaderSize(f, 64<<10), size)
 	return res, time.Since(start), err

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"kompas/internal/app"
 	"kompas/internal/gcm"
 	"kompas/internal/iati"
 	"kompas/internal/platform/audit"
@@ -158,7 +159,7 @@ func importFile(ctx context.Context, reg *programmes.Register, p *auth.Principal
 		return err
 	}
 	bar := newProgressBar(e.stderr, filepath.Base(name), quiet)
-	im := &iati.Importer{Reg: reg, Orgs: &auth.Service{DB: db}, Config: cfg, OnProgress: bar.update}
+	im := &iati.Importer{DB: db, Reg: app.IATIRegister(reg), Orgs: &auth.Service{DB: db}, Config: cfg, OnProgress: bar.update}
 	j, err := im.RunJob(ctx, p, id, f, st.Size())
 	bar.done()
 	if j == nil {
@@ -282,7 +283,7 @@ func cmdExport(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	ex := &iati.Exporter{Reg: &programmes.Register{DB: db, GCM: cat}, Config: iati.Config{Publisher: *publisher}}
+	ex := &iati.Exporter{DB: db, Reg: app.IATIRegister(&programmes.Register{DB: db, GCM: cat}), Config: iati.Config{Publisher: *publisher}}
 	if *out == "-" {
 		n, err := ex.Write(ctx, e.stdout)
 		if err != nil {

@@ -113,7 +113,7 @@ func (s *Services) Server(log *slog.Logger, opts Options) *web.Server {
 	auditweb.Register(srv, s.DB, rec, opts.Checkpointer)
 	programmes.NewHandlers(srv, s.Register, s.Accounts)
 	returns.NewHandlers(srv, s.Returns)
-	iati.NewHandlers(srv, s.Register, s.Accounts, opts.IATI)
+	iati.NewHandlers(srv, s.DB, IATIRegister(s.Register), s.Accounts, opts.IATI)
 	report.NewHandlers(srv, s.Editions)
 	srv.Page("GET /{$}", web.Op{Public: true}, func(w http.ResponseWriter, r *http.Request) error {
 		if auth.FromContext(r.Context()) == nil {
@@ -132,4 +132,3 @@ func (s *Services) Server(log *slog.Logger, opts Options) *web.Server {
 func ReviewBuilder(db *store.DB, cat *gcm.Catalogue) *report.Builder {
 	return services(db, cat).Review
 }
-

@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -174,16 +175,23 @@ func load(ctx context.Context, db *store.DB, password string) (Summary, error) {
 	}
 	reg := &programmes.Register{DB: db, GCM: cat}
 	err = db.Transact(ctx, func(tx *store.Tx) error {
+		have, err := reg.DemoKeys(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var batch []programmes.Item
 		for _, it := range items {
-			created, err := reg.CreateDemo(ctx, tx, owner, it.Key, it.Input)
-			if err != nil {
-				return fmt.Errorf("initiative %s: %w", it.Key, err)
-			}
-			if created {
-				sum.Initiatives++
+			if !have[it.Key] {
+				batch = append(batch, programmes.Item{Input: it.Input, DemoKey: it.Key})
 			}
 		}
-		return nil
+		ids, err := reg.CreateMany(ctx, tx, owner, batch)
+		var bad programmes.ItemErrors
+		if errors.As(err, &bad) {
+			return fmt.Errorf("initiative %s: %w", batch[bad[0].Index].DemoKey, bad[0].Err)
+		}
+		sum.Initiatives = len(ids)
+		return err
 	})
 	if err != nil {
 		return sum, fmt.Errorf("demo: %w", err)

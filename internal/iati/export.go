@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kompas/internal/gcm"
+	"kompas/internal/platform/store"
 	"kompas/internal/programmes"
 )
 
@@ -16,7 +17,8 @@ func objectiveTitle(n int) string { return gcm.ObjectiveTitle(n) }
 
 // Exporter writes the register as an IATI 2.03 activity file.
 type Exporter struct {
-	Reg    *programmes.Register
+	DB     *store.DB
+	Reg    Register
 	Config Config
 }
 
@@ -26,7 +28,7 @@ type exportOrg struct {
 }
 
 func (e *Exporter) orgs(ctx context.Context) (map[string]exportOrg, error) {
-	rows, err := e.Reg.DB.Query(ctx, `SELECT o.slug, o.name, o.kind, COALESCE((SELECT MIN(r.ref) FROM iati_org_refs r WHERE r.org_id = o.id), '') FROM organisations o`)
+	rows, err := e.DB.Query(ctx, `SELECT o.slug, o.name, o.kind, COALESCE((SELECT MIN(r.ref) FROM iati_org_refs r WHERE r.org_id = o.id), '') FROM organisations o`)
 	if err != nil {
 		return nil, fmt.Errorf("iati: read organisations: %w", err)
 	}

@@ -51,8 +51,11 @@ func (c Config) maxBytes() int64 {
 
 // Importer writes IATI files into the register.
 type Importer struct {
-	Reg    *programmes.Register
-	Orgs   Orgs // adds the organisations activities name
+	// DB holds the register and this module's tables.
+	DB  *store.DB
+	Reg Register
+	// Orgs adds the organisations activities name (the accounts service).
+	Orgs   Orgs
 	Config Config
 	// Parser limits other than the size (zero: defaults).
 	Options Options
@@ -127,7 +130,7 @@ const maxEvents = 1000
 // file stops the run with everything before it kept (Result.Err). The
 // error is for failures of the database.
 func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r io.Reader, fileBytes int64) (*Result, error) {
-	if !programmes.MayCreate(p) {
+	if !im.Reg.MayCreate(p) {
 		return &Result{}, fault.Forbidden("Only policy officers and administrators may import IATI files.")
 	}
 	opts := im.Options
@@ -178,7 +181,7 @@ func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r i
 	if maxWait <= 0 {
 		maxWait = 500 * time.Millisecond
 	}
-	if im.Reg.DB.Dialect() == store.SQLite {
+	if im.DB.Dialect() == store.SQLite {
 		// Statement journals (and the savepoints of activities that bring
 		// new organisations) hold the pages a statement changes; past
 		// 64 KiB SQLite spills them to a temporary file, a write per page.
@@ -188,15 +191,15 @@ func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r i
 		// changed by many batches is written once. Both are set on the one
 		// write connection, outside a transaction (SQLite reads temp_store
 		// when one begins), and put back after.
-		if _, err := im.Reg.DB.Exec(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+		if _, err := im.DB.Exec(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
 			return &Result{}, fmt.Errorf("iati: temp_store: %w", err)
 		}
-		if _, err := im.Reg.DB.Exec(ctx, `PRAGMA wal_autocheckpoint = 10000`); err != nil {
+		if _, err := im.DB.Exec(ctx, `PRAGMA wal_autocheckpoint = 10000`); err != nil {
 			return &Result{}, fmt.Errorf("iati: wal_autocheckpoint: %w", err)
 		}
 		defer func() {
-			_, _ = im.Reg.DB.Exec(context.WithoutCancel(ctx), `PRAGMA temp_store = DEFAULT`)
-			_, _ = im.Reg.DB.Exec(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = 1000`)
+			_, _ = im.DB.Exec(context.WithoutCancel(ctx), `PRAGMA temp_store = DEFAULT`)
+			_, _ = im.DB.Exec(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = 1000`)
 		}()
 	}
 	orgs := newOrgResolver(im.Orgs)
@@ -206,11 +209,13 @@ func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r i
 	for done := false; !done; {
 		batch := &Result{}
 		var events []event
-		err := im.Reg.DB.Transact(ctx, func(tx *store.Tx) error {
-			writer, err := im.Reg.NewIATIWriter(ctx, tx, p)
+		err := im.DB.Transact(ctx, func(tx *store.Tx) error {
+			writer, err := im.Reg.Writer(ctx, tx, p)
 			if err != nil {
 				return err
 			}
+			// This module's own statements (suggestions), prepared once.
+			st := tx.Stmts()
 
 			timer := time.NewTimer(maxWait)
 			defer timer.Stop()
@@ -243,7 +248,7 @@ func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r i
 					events = append(events, event{line: it.aerr.Line, identifier: it.aerr.Identifier, kind: "skipped", message: it.aerr.Error()})
 					continue
 				}
-				status, id, nsug, err := im.apply(ctx, tx, writer, it.m, jobID, orgs)
+				status, id, nsug, err := im.apply(ctx, tx, writer, st, it.m, jobID, orgs)
 				if err != nil {
 					e := fault.As(err)
 					if e == nil || e.Kind == fault.KindInternal {
@@ -254,15 +259,15 @@ func (im *Importer) Run(ctx context.Context, p *auth.Principal, jobID int64, r i
 					continue
 				}
 				switch status {
-				case programmes.IATICreated:
+				case Created:
 					batch.Created++
-				case programmes.IATIUpdated:
+				case Updated:
 					batch.Updated++
-				case programmes.IATIUnchanged:
+				case Unchanged:
 					batch.Unchanged++
 				}
 				batch.Suggestions += nsug
-				if status != programmes.IATIUnchanged {
+				if status != Unchanged {
 					for _, n := range it.m.Notes {
 						events = append(events, event{line: it.m.Line, identifier: it.m.Identifier, kind: "note", message: n, initiativeID: id})
 					}
@@ -331,21 +336,21 @@ func problemText(line int, e *fault.Error) string {
 	return b.String()
 }
 
-// apply writes one activity, whole or not at all. It decides everything
-// first (organisations found or planned, the register's rules, the edit
-// rule, whether anything changed) without writing; then it writes. Only
-// an activity that brings new organisations or references writes those
-// first, inside a savepoint, so that a refusal after them leaves nothing
-// (savepoints are not used for every activity: each one makes SQLite's
-// full-text index flush to disk).
-func (im *Importer) apply(ctx context.Context, tx *store.Tx, w *programmes.IATIWriter, m *Mapped, jobID int64, orgs *orgResolver) (string, int64, int, error) {
+// apply writes one activity, whole or not at all. The register decides
+// everything first (its rules, the edit rule, whether anything changed)
+// without writing; then it writes. Only an activity that brings new
+// organisations or references writes those, first, inside a savepoint the
+// writer holds with the initiative, so that a refusal after them leaves
+// nothing (savepoints are not used for every activity: each one makes
+// SQLite's full-text index flush to disk).
+func (im *Importer) apply(ctx context.Context, tx *store.Tx, w Writer, st *store.Stmts, m *Mapped, jobID int64, orgs *orgResolver) (Outcome, int64, int, error) {
 	cur, err := w.Find(ctx, m.Identifier)
 	if err != nil {
-		return "", 0, 0, err
+		return 0, 0, 0, err
 	}
 	if cur == nil {
-		if cur, err = im.ownInitiative(ctx, tx, m); err != nil {
-			return "", 0, 0, err
+		if cur, err = im.ownInitiative(ctx, w, m); err != nil {
+			return 0, 0, 0, err
 		}
 	}
 	pl := newOrgPlan()
@@ -354,7 +359,7 @@ func (im *Importer) apply(ctx context.Context, tx *store.Tx, w *programmes.IATIW
 	if m.Lead != nil {
 		slug, err := orgs.find(ctx, tx, *m.Lead, pl)
 		if err != nil {
-			return "", 0, 0, err
+			return 0, 0, 0, err
 		}
 		in.Lead = slug
 	}
@@ -362,7 +367,7 @@ func (im *Importer) apply(ctx context.Context, tx *store.Tx, w *programmes.IATIW
 	for _, pt := range m.Partners {
 		slug, err := orgs.find(ctx, tx, pt.Org, pl)
 		if err != nil {
-			return "", 0, 0, err
+			return 0, 0, 0, err
 		}
 		if seen[slug+"/"+pt.Role] {
 			continue
@@ -373,53 +378,31 @@ func (im *Importer) apply(ctx context.Context, tx *store.Tx, w *programmes.IATIW
 	if !m.Kompas && cur != nil {
 		merge(&in, m, cur)
 	}
-	plan, err := w.Plan(ctx, cur, m.Identifier, in)
-	if err != nil {
-		return "", 0, 0, err
+	var carry func(context.Context) error
+	if len(pl.acts) > 0 {
+		carry = func(ctx context.Context) error { return orgs.carry(ctx, tx, pl) }
 	}
-	if plan.Status == programmes.IATIUnchanged {
-		return plan.Status, cur.ID, 0, nil
-	}
-	var id int64
-	if len(pl.acts) == 0 {
-		if id, err = w.Apply(ctx, plan); err != nil {
-			return "", 0, 0, err
-		}
-	} else {
-		if _, err := w.Exec(ctx, `SAVEPOINT iati_activity`); err != nil {
-			return "", 0, 0, fmt.Errorf("iati: savepoint: %w", err)
-		}
-		mark := w.Mark()
-		err = orgs.carry(ctx, tx, pl)
-		if err == nil {
-			id, err = w.Apply(ctx, plan)
-		}
+	status, id, err := w.Upsert(ctx, cur, m.Identifier, in, carry)
+	if carry != nil {
 		if err != nil {
-			if fault.KindOf(err) == fault.KindInternal {
-				return "", 0, 0, err
-			}
 			orgs.rollback()
-			w.Forget(mark)
-			if _, rerr := w.Exec(ctx, `ROLLBACK TO SAVEPOINT iati_activity`); rerr != nil {
-				return "", 0, 0, fmt.Errorf("iati: roll back activity: %w", rerr)
-			}
 		} else {
 			orgs.commit()
 		}
-		if _, rerr := w.Exec(ctx, `RELEASE SAVEPOINT iati_activity`); rerr != nil {
-			return "", 0, 0, fmt.Errorf("iati: release savepoint: %w", rerr)
-		}
-		if err != nil {
-			return "", 0, 0, err
-		}
+	}
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if status == Unchanged {
+		return status, cur.ID, 0, nil
 	}
 	nsug := 0
 	if !m.Explicit {
-		if nsug, err = writeSuggestions(ctx, w, id, plan.Status == programmes.IATICreated, m.Suggestions, in.Objectives, jobID); err != nil {
-			return "", 0, 0, err
+		if nsug, err = writeSuggestions(ctx, st, id, status == Created, m.Suggestions, in.Objectives, jobID); err != nil {
+			return 0, 0, 0, err
 		}
 	}
-	return plan.Status, id, nsug, nil
+	return status, id, nsug, nil
 }
 
 // merge keeps, on an update from an ordinary IATI file, what IATI does not
@@ -461,7 +444,7 @@ func merge(in *programmes.Input, m *Mapped, cur *programmes.Initiative) {
 // ownInitiative recognises the identifiers Kompas's export gives initiatives
 // without one of their own, <publisher>-<id>: that initiative, when it still
 // has no IATI identifier and the same title.
-func (im *Importer) ownInitiative(ctx context.Context, tx *store.Tx, m *Mapped) (*programmes.Initiative, error) {
+func (im *Importer) ownInitiative(ctx context.Context, w Writer, m *Mapped) (*programmes.Initiative, error) {
 	rest, ok := strings.CutPrefix(m.Identifier, im.Config.publisher()+"-")
 	if !ok {
 		return nil, nil
@@ -470,7 +453,7 @@ func (im *Importer) ownInitiative(ctx context.Context, tx *store.Tx, m *Mapped) 
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != rest {
 		return nil, nil
 	}
-	it, err := im.Reg.GetTx(ctx, tx, id)
+	it, err := w.Get(ctx, id)
 	if err != nil {
 		if errors.Is(err, fault.ErrNotFound) {
 			return nil, nil
@@ -487,10 +470,10 @@ func (im *Importer) ownInitiative(ctx context.Context, tx *store.Tx, m *Mapped) 
 // leaving out objectives it has already. Suggestions decided before keep
 // their decision (their reasons are refreshed); undecided ones the file no
 // longer supports are removed. It returns how many are awaiting a decision.
-func writeSuggestions(ctx context.Context, tx *programmes.IATIWriter, id int64, fresh bool, sugs []Suggestion, have []int, jobID int64) (int, error) {
+func writeSuggestions(ctx context.Context, st *store.Stmts, id int64, fresh bool, sugs []Suggestion, have []int, jobID int64) (int, error) {
 	status := map[int]string{}
 	if !fresh {
-		rows, err := tx.Query(ctx, `SELECT objective, status FROM iati_suggestions WHERE initiative_id = ?`, id)
+		rows, err := st.Query(ctx, `SELECT objective, status FROM iati_suggestions WHERE initiative_id = ?`, id)
 		if err != nil {
 			return 0, fmt.Errorf("iati: read suggestions: %w", err)
 		}
@@ -518,11 +501,11 @@ func writeSuggestions(ctx context.Context, tx *programmes.IATIWriter, id int64, 
 		}
 		keep[s.Objective] = true
 		reasons, _ := json.Marshal(s.Reasons)
-		if st, ok := status[s.Objective]; ok {
-			if _, err := tx.Exec(ctx, `UPDATE iati_suggestions SET reasons = ?, job_id = ? WHERE initiative_id = ? AND objective = ?`, string(reasons), jobID, id, s.Objective); err != nil {
+		if was, ok := status[s.Objective]; ok {
+			if _, err := st.Exec(ctx, `UPDATE iati_suggestions SET reasons = ?, job_id = ? WHERE initiative_id = ? AND objective = ?`, string(reasons), jobID, id, s.Objective); err != nil {
 				return 0, fmt.Errorf("iati: update suggestion: %w", err)
 			}
-			if st == "suggested" {
+			if was == "suggested" {
 				pending++
 			}
 			continue
@@ -533,13 +516,13 @@ func writeSuggestions(ctx context.Context, tx *programmes.IATIWriter, id int64, 
 	if len(args) > 0 {
 		q := `INSERT INTO iati_suggestions (initiative_id, objective, reasons, status, job_id, created_at) VALUES ` +
 			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, 'suggested', ?, ?), `, len(args)/5), ", ")
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
+		if _, err := st.Exec(ctx, q, args...); err != nil {
 			return 0, fmt.Errorf("iati: add suggestions: %w", err)
 		}
 	}
-	for o, st := range status {
-		if st == "suggested" && !keep[o] {
-			if _, err := tx.Exec(ctx, `DELETE FROM iati_suggestions WHERE initiative_id = ? AND objective = ?`, id, o); err != nil {
+	for o, was := range status {
+		if was == "suggested" && !keep[o] {
+			if _, err := st.Exec(ctx, `DELETE FROM iati_suggestions WHERE initiative_id = ? AND objective = ?`, id, o); err != nil {
 				return 0, fmt.Errorf("iati: remove suggestion: %w", err)
 			}
 		}

@@ -15,7 +15,7 @@ import (
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
-	"kompas/internal/programmes"
+	"kompas/internal/platform/web"
 )
 
 // Job statuses. A running job whose heartbeat is older than staleAfter is
@@ -112,15 +112,15 @@ func actorOf(p *auth.Principal) string {
 // RunJob runs job id over r and records its end (and audits it). The
 // returned job is as finished.
 func (im *Importer) RunJob(ctx context.Context, p *auth.Principal, id int64, r io.Reader, size int64) (*Job, error) {
-	db := im.Reg.DB
+	db := im.DB
 	if _, err := db.Exec(ctx, `UPDATE iati_jobs SET status = ?, heartbeat_at = ? WHERE id = ?`, JobRunning, store.FormatTime(time.Now()), id); err != nil {
 		return nil, fmt.Errorf("iati: start job: %w", err)
 	}
 	res, runErr := im.Run(ctx, p, id, r, size)
 	status, msg, line := JobDone, "", 0
 	switch {
-	case runErr != nil && fault.KindOf(runErr) != fault.KindInternal:
-		status, msg = JobFailed, fault.As(runErr).Detail
+	case runErr != nil && web.StatusOf(runErr) < 500:
+		status, msg = JobFailed, web.AsError(runErr).Detail
 	case runErr != nil:
 		log := im.Log
 		if log == nil {
@@ -262,8 +262,8 @@ type SuggestionView struct {
 
 // Suggestions lists the suggestions made (or last refreshed) by job id,
 // undecided first.
-func Suggestions(ctx context.Context, reg *programmes.Register, p *auth.Principal, jobID int64, limit int) ([]SuggestionView, error) {
-	rows, err := reg.DB.Query(ctx, `SELECT id, initiative_id, objective, reasons, status, decided_by FROM iati_suggestions WHERE job_id = ?
+func Suggestions(ctx context.Context, db *store.DB, reg Register, p *auth.Principal, jobID int64, limit int) ([]SuggestionView, error) {
+	rows, err := db.Query(ctx, `SELECT id, initiative_id, objective, reasons, status, decided_by FROM iati_suggestions WHERE job_id = ?
 		ORDER BY CASE status WHEN 'suggested' THEN 0 ELSE 1 END, initiative_id, objective LIMIT `+strconv.Itoa(limit), jobID)
 	if err != nil {
 		return nil, fmt.Errorf("iati: list suggestions: %w", err)
@@ -295,7 +295,7 @@ func Suggestions(ctx context.Context, reg *programmes.Register, p *auth.Principa
 		if it := its[s.InitiativeID]; it != nil {
 			s.Initiative = it.Title
 			s.IATIIdentifier = it.IATIIdentifier()
-			s.CanDecide = programmes.MayEdit(p, it)
+			s.CanDecide = reg.MayEdit(p, it)
 		}
 	}
 	if out == nil {
@@ -308,12 +308,12 @@ func Suggestions(ctx context.Context, reg *programmes.Register, p *auth.Principa
 // to the initiative; rejecting a confirmed one removes it again. It needs
 // the right to change the initiative. It returns the job the suggestion
 // belongs to.
-func Decide(ctx context.Context, reg *programmes.Register, p *auth.Principal, id int64, decision string) (int64, error) {
+func Decide(ctx context.Context, db *store.DB, reg Register, p *auth.Principal, id int64, decision string) (int64, error) {
 	if decision != "confirmed" && decision != "rejected" {
 		return 0, fault.Invalid(fault.FieldError{Field: "status", Message: "must be confirmed or rejected"})
 	}
 	var jobID int64
-	err := reg.DB.Transact(ctx, func(tx *store.Tx) error {
+	err := db.Transact(ctx, func(tx *store.Tx) error {
 		var initiative int64
 		var objective int
 		var job sql.NullInt64

@@ -17,7 +17,6 @@ import (
 	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/web"
-	"kompas/internal/programmes"
 )
 
 //go:embed migrations/*.sql
@@ -32,7 +31,8 @@ var templateFiles embed.FS
 
 // Handlers serves the IATI pages and API.
 type Handlers struct {
-	Reg    *programmes.Register
+	DB     *store.DB
+	Reg    Register
 	Orgs   Orgs
 	Config Config
 	srv    *web.Server
@@ -43,12 +43,12 @@ type Handlers struct {
 
 // NewHandlers wires the IATI pages, API and navigation into srv.
 // orgs (the accounts service) adds the organisations imports name.
-func NewHandlers(srv *web.Server, reg *programmes.Register, orgs Orgs, cfg Config) *Handlers {
+func NewHandlers(srv *web.Server, db *store.DB, reg Register, orgs Orgs, cfg Config) *Handlers {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		panic(err)
 	}
-	h := &Handlers{Reg: reg, Orgs: orgs, Config: cfg, srv: srv, sem: make(chan struct{}, 1)}
+	h := &Handlers{DB: db, Reg: reg, Orgs: orgs, Config: cfg, srv: srv, sem: make(chan struct{}, 1)}
 	h.tmpl = srv.Templates(sub, template.FuncMap{"size": FormatSize})
 	srv.AddNav(web.NavItem{Label: "IATI", Path: "/imports/iati", Roles: []string{string(auth.RolePolicyOfficer), string(auth.RoleAdmin)}, Order: 13})
 	upload := cfg.maxBytes() + 1<<20
@@ -76,7 +76,7 @@ type Decision struct {
 }
 
 func (h *Handlers) importer() *Importer {
-	return &Importer{Reg: h.Reg, Orgs: h.Orgs, Config: h.Config, Log: h.srv.Log}
+	return &Importer{DB: h.DB, Reg: h.Reg, Orgs: h.Orgs, Config: h.Config, Log: h.srv.Log}
 }
 
 // receive stores the uploaded file in a temporary file and starts its job.
@@ -132,7 +132,7 @@ func (h *Handlers) receive(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return 0, err
 	}
-	id, err := CreateJob(r.Context(), h.Reg.DB, p, source, name, n, JobQueued)
+	id, err := CreateJob(r.Context(), h.DB, p, source, name, n, JobQueued)
 	if err != nil {
 		return 0, err
 	}
@@ -165,7 +165,7 @@ func (h *Handlers) run(p *auth.Principal, id int64, f *os.File, size int64) {
 		case h.sem <- struct{}{}:
 			waiting = false
 		case <-tick.C:
-			_, _ = h.Reg.DB.Exec(context.Background(), `UPDATE iati_jobs SET heartbeat_at = ? WHERE id = ?`, store.FormatTime(time.Now()), id)
+			_, _ = h.DB.Exec(context.Background(), `UPDATE iati_jobs SET heartbeat_at = ? WHERE id = ?`, store.FormatTime(time.Now()), id)
 		}
 	}
 	defer func() { <-h.sem }()
@@ -182,7 +182,7 @@ type uploadData struct {
 }
 
 func (h *Handlers) renderUpload(w http.ResponseWriter, r *http.Request, status int, form *web.Form) error {
-	jobs, err := ListJobs(r.Context(), h.Reg.DB, 20)
+	jobs, err := ListJobs(r.Context(), h.DB, 20)
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (h *Handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	j, err := GetJob(r.Context(), h.Reg.DB, id, 0)
+	j, err := GetJob(r.Context(), h.DB, id, 0)
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func (h *Handlers) loadJob(r *http.Request, events int) (*auth.Principal, *Job, 
 	if err != nil {
 		return nil, nil, err
 	}
-	j, err := GetJob(r.Context(), h.Reg.DB, id, events)
+	j, err := GetJob(r.Context(), h.DB, id, events)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -270,7 +270,7 @@ func (h *Handlers) jobPage(w http.ResponseWriter, r *http.Request) error {
 			d.Notes = append(d.Notes, e)
 		}
 	}
-	if err := h.Reg.DB.QueryRow(r.Context(), `SELECT COUNT(*) FROM iati_suggestions WHERE job_id = ? AND status = 'suggested'`, j.ID).Scan(&d.Pending); err != nil {
+	if err := h.DB.QueryRow(r.Context(), `SELECT COUNT(*) FROM iati_suggestions WHERE job_id = ? AND status = 'suggested'`, j.ID).Scan(&d.Pending); err != nil {
 		return fmt.Errorf("iati: count suggestions: %w", err)
 	}
 	if !j.Finished() {
@@ -293,7 +293,7 @@ func (h *Handlers) reviewPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sugs, err := Suggestions(r.Context(), h.Reg, p, j.ID, maxReview)
+	sugs, err := Suggestions(r.Context(), h.DB, h.Reg, p, j.ID, maxReview)
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func (h *Handlers) apiSuggestions(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	sugs, err := Suggestions(r.Context(), h.Reg, p, j.ID, maxReview)
+	sugs, err := Suggestions(r.Context(), h.DB, h.Reg, p, j.ID, maxReview)
 	if err != nil {
 		return err
 	}
@@ -322,7 +322,7 @@ func (h *Handlers) decideForm(w http.ResponseWriter, r *http.Request) error {
 		return fault.Malformed("The form could not be read.")
 	}
 	decision := r.PostForm.Get("status")
-	job, err := Decide(r.Context(), h.Reg, p, id, decision)
+	job, err := Decide(r.Context(), h.DB, h.Reg, p, id, decision)
 	if err != nil {
 		return err
 	}
@@ -347,11 +347,11 @@ func (h *Handlers) apiDecide(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(r, &d); err != nil {
 		return err
 	}
-	job, err := Decide(r.Context(), h.Reg, p, id, d.Status)
+	job, err := Decide(r.Context(), h.DB, h.Reg, p, id, d.Status)
 	if err != nil {
 		return err
 	}
-	sugs, err := Suggestions(r.Context(), h.Reg, p, job, maxReview)
+	sugs, err := Suggestions(r.Context(), h.DB, h.Reg, p, job, maxReview)
 	if err != nil {
 		return err
 	}
@@ -366,13 +366,13 @@ func (h *Handlers) apiDecide(w http.ResponseWriter, r *http.Request) error {
 // export streams the register as IATI XML, after auditing the export.
 func (h *Handlers) export(w http.ResponseWriter, r *http.Request) error {
 	p := auth.Caller(r.Context())
-	if err := AuditExport(r.Context(), h.Reg.DB, p, "web"); err != nil {
+	if err := AuditExport(r.Context(), h.DB, p, "web"); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="kompas-iati-activities.xml"`)
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
-	n, err := (&Exporter{Reg: h.Reg, Config: h.Config}).Write(r.Context(), w)
+	n, err := (&Exporter{DB: h.DB, Reg: h.Reg, Config: h.Config}).Write(r.Context(), w)
 	if err != nil {
 		// The status line is sent: all that is left is to log it.
 		web.Logger(r.Context()).Error("IATI export stopped", "after", n, "err", err)

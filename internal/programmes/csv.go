@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -215,7 +216,7 @@ func ParseCSV(r io.Reader) ([]CSVRow, []fault.FieldError, error) {
 		}{{"results", &in.Results}, {"sources", &in.Sources}} {
 			if s := strings.TrimSpace(get(pair.name)); s != "" {
 				if err := web.DecodeJSONFrom(strings.NewReader(s), pair.dst); err != nil {
-					bad(pair.name, "must be a JSON array as the export writes it: "+web.AsError(err).Detail)
+					bad(pair.name, "must be a JSON array as the export writes it: "+fault.As(err).Detail)
 				}
 			}
 		}
@@ -223,6 +224,15 @@ func ParseCSV(r io.Reader) ([]CSVRow, []fault.FieldError, error) {
 		rows = append(rows, row)
 	}
 	return rows, errs, nil
+}
+
+// maxImportErrors bounds the problems a refused import lists.
+const maxImportErrors = 200
+
+// lineError is the register's refusal of the row on line.
+type lineError struct {
+	line int
+	err  *fault.Error
 }
 
 // ImportResult summarises an import.
@@ -246,41 +256,75 @@ func (r *Register) ImportCSV(ctx context.Context, p *auth.Principal, rd io.Reade
 		return res, fault.Invalid(fault.FieldError{Field: "file", Message: "has a header but no rows"})
 	}
 	err = r.DB.Transact(ctx, func(tx *store.Tx) error {
+		w, err := r.NewWriter(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		// The register's refusals, by line; a 5xx stops the import.
+		var refused []lineError
+		refuse := func(line int, err error) error {
+			e := fault.As(err)
+			if e == nil || e.Kind == fault.KindInternal {
+				return err
+			}
+			refused = append(refused, lineError{line, e})
+			return nil
+		}
+		// Updates one by one; the new rows together, as one batch.
+		var creates []Item
+		var createLines []int
 		for _, row := range rows {
-			var err error
-			if row.ID > 0 {
-				if row.Version == 0 {
-					errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d: version", row.Line), Message: "is required to update an existing initiative"})
-					continue
-				}
-				err = r.UpdateTx(ctx, tx, p, row.ID, row.Input)
-				if err == nil {
-					res.Updated++
-				}
-			} else {
-				_, err = r.CreateTx(ctx, tx, p, row.Input, createOpts{})
-				if err == nil {
-					res.Created++
-				}
+			if row.ID == 0 {
+				creates = append(creates, Item{Input: row.Input})
+				createLines = append(createLines, row.Line)
+				continue
 			}
-			if err != nil {
-				e := web.AsError(err)
-				if web.Status(e.Kind) >= 500 {
-					return err
-				}
-				if len(e.Fields) == 0 {
-					errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d", row.Line), Message: e.Detail})
-				}
-				for _, f := range e.Fields {
-					errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d: %s", row.Line, f.Field), Message: f.Message})
-				}
-			}
-			if len(errs) > 200 {
+			if len(errs)+len(refused) > maxImportErrors {
 				break
 			}
+			if row.Version == 0 {
+				refused = append(refused, lineError{row.Line, fault.Invalid(fault.FieldError{Field: "version", Message: "is required to update an existing initiative"})})
+				continue
+			}
+			if err := w.Update(ctx, row.ID, row.Input); err != nil {
+				if err := refuse(row.Line, err); err != nil {
+					return err
+				}
+				continue
+			}
+			res.Updated++
 		}
+		if len(creates) > 0 {
+			ids, err := w.Create(ctx, creates)
+			var bad ItemErrors
+			switch {
+			case errors.As(err, &bad):
+				for _, it := range bad {
+					refused = append(refused, lineError{createLines[it.Index], it.Err})
+				}
+			case err != nil:
+				if err := refuse(createLines[0], err); err != nil {
+					return err
+				}
+			default:
+				res.Created = len(ids)
+			}
+		}
+		sort.SliceStable(refused, func(a, b int) bool { return refused[a].line < refused[b].line })
+		for _, le := range refused {
+			if len(le.err.Fields) == 0 {
+				errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d", le.line), Message: le.err.Detail})
+			}
+			for _, f := range le.err.Fields {
+				errs = append(errs, fault.FieldError{Field: fmt.Sprintf("line %d: %s", le.line, f.Field), Message: f.Message})
+			}
+		}
+		errs = errs[:min(len(errs), maxImportErrors)]
 		if len(errs) > 0 {
 			return &fault.Error{Kind: fault.KindInvalid, Title: "Invalid input", Detail: "Nothing was imported: correct these rows and try again.", Fields: errs}
+		}
+		if err := w.Flush(ctx); err != nil {
+			return err
 		}
 		return audit.Append(ctx, tx, p.Event(audit.ActionImport, "initiative", "", "programme register", fmt.Sprintf("CSV: %d created, %d updated", res.Created, res.Updated)))
 	})

@@ -12,8 +12,9 @@ import (
 	"kompas/internal/programmes"
 )
 
-// TestIATIWriterCreatesAsCreate holds the IATI import's bulk create path to
-// what Create writes: the same initiative, search entry and audit event.
+// TestIATIWriterCreatesAsCreate holds the IATI import's way through the
+// writer (Upsert, many in one transaction) to what Create writes: the same
+// initiative, search entry and audit event.
 func TestIATIWriterCreatesAsCreate(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
@@ -25,6 +26,18 @@ func TestIATIWriterCreatesAsCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := &auth.Principal{Email: policy, Role: auth.RolePolicyOfficer, OrgID: org.ID, OrgSlug: "mfa"}
+		// upsert is what the IATI import does with one activity.
+		upsert := func(tx *store.Tx, p *auth.Principal, cur *programmes.Initiative, iatiID string, in programmes.Input) (string, int64, error) {
+			w, err := reg.NewWriter(ctx, tx, p)
+			if err != nil {
+				return "", 0, err
+			}
+			status, id, err := w.Upsert(ctx, cur, iatiID, in, nil)
+			if err != nil {
+				return status, id, err
+			}
+			return status, id, w.Flush(ctx)
+		}
 		body := validBody()
 		body["title"] = "Bulk path equivalence zebra"
 		body["regions"] = []string{"Horn of Africa", "Sahel"}
@@ -43,11 +56,11 @@ func TestIATIWriterCreatesAsCreate(t *testing.T) {
 		var status string
 		err = e.DB.Transact(ctx, func(tx *store.Tx) error {
 			var err error
-			status, id, err = reg.UpsertIATI(ctx, tx, p, nil, "XX-EQUIV-1", in)
+			status, id, err = upsert(tx, p, nil, "XX-EQUIV-1", in)
 			return err
 		})
 		if err != nil || status != programmes.IATICreated {
-			t.Fatalf("UpsertIATI: %s %v", status, err)
+			t.Fatalf("Upsert: %s %v", status, err)
 		}
 		viaIATI, err := reg.Get(ctx, id)
 		if err != nil {
@@ -79,16 +92,20 @@ func TestIATIWriterCreatesAsCreate(t *testing.T) {
 		}
 		// Writing the same again changes nothing; a change updates.
 		err = e.DB.Transact(ctx, func(tx *store.Tx) error {
-			cur, err := reg.FindIATI(ctx, tx, "XX-EQUIV-1")
+			w, err := reg.NewWriter(ctx, tx, p)
 			if err != nil {
 				return err
 			}
-			if status, _, err = reg.UpsertIATI(ctx, tx, p, cur, "XX-EQUIV-1", in); err != nil || status != programmes.IATIUnchanged {
+			cur, err := w.Find(ctx, "XX-EQUIV-1")
+			if err != nil {
+				return err
+			}
+			if status, _, err = upsert(tx, p, cur, "XX-EQUIV-1", in); err != nil || status != programmes.IATIUnchanged {
 				t.Errorf("same again: %s %v", status, err)
 			}
 			in2 := in
 			in2.Title = "Bulk path equivalence zebra, changed"
-			if status, _, err = reg.UpsertIATI(ctx, tx, p, cur, "XX-EQUIV-1", in2); err != nil || status != programmes.IATIUpdated {
+			if status, _, err = upsert(tx, p, cur, "XX-EQUIV-1", in2); err != nil || status != programmes.IATIUpdated {
 				t.Errorf("changed: %s %v", status, err)
 			}
 			return nil
@@ -102,11 +119,11 @@ func TestIATIWriterCreatesAsCreate(t *testing.T) {
 		// An analyst may not write through it.
 		a := &auth.Principal{Email: analyst, Role: auth.RoleAnalyst, OrgID: org.ID}
 		err = e.DB.Transact(ctx, func(tx *store.Tx) error {
-			_, _, err := reg.UpsertIATI(ctx, tx, a, nil, "XX-EQUIV-2", in)
+			_, _, err := upsert(tx, a, nil, "XX-EQUIV-2", in)
 			return err
 		})
 		if err == nil {
-			t.Error("an analyst wrote through UpsertIATI")
+			t.Error("an analyst wrote through Upsert")
 		}
 	})
 }
