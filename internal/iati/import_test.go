@@ -259,7 +259,7 @@ func TestReviewAndReimport(t *testing.T) {
 			t.Fatalf("suggestions %+v", sugs)
 		}
 		decide := func(email string, id int64, status string) int {
-			res := e.Do("POST", fmt.Sprintf("/api/v1/imports/iati/suggestions/%d", id), e.Token(email), map[string]string{"status": status})
+			res := e.Do("POST", fmt.Sprintf("/api/v1/iati-suggestions/%d", id), e.Token(email), map[string]string{"status": status})
 			return res.Status
 		}
 		if s := decide(policy, sugs[0].ID, "maybe"); s != http.StatusUnprocessableEntity {
@@ -577,7 +577,7 @@ func TestAccess(t *testing.T) {
 		}
 		body, ct := multipartFile(t, "file", "iom.xml", iom)
 		jobPath := fmt.Sprintf("/api/v1/imports/iati/%d", j.ID)
-		sugPath := fmt.Sprintf("/api/v1/imports/iati/suggestions/%d", sugs[0].ID)
+		sugPath := fmt.Sprintf("/api/v1/iati-suggestions/%d", sugs[0].ID)
 		decision := []byte(`{"status":"confirmed"}`)
 		cases := []struct {
 			method, path, who string
@@ -602,7 +602,7 @@ func TestAccess(t *testing.T) {
 			{"POST", sugPath, "", decision, "application/json", 401},
 			{"POST", sugPath, analyst, decision, "application/json", 403},
 			{"POST", sugPath, "policy@jenv.example", decision, "application/json", 403},
-			{"POST", "/api/v1/imports/iati/suggestions/999999", policy, decision, "application/json", 404},
+			{"POST", "/api/v1/iati-suggestions/999999", policy, decision, "application/json", 404},
 			{"POST", sugPath, policy, []byte(`{"status":1}`), "application/json", 400},
 			{"POST", sugPath, policy, decision, "application/json", 200},
 			{"GET", "/api/v1/exports/iati", "", nil, "", 401},
