@@ -56,10 +56,10 @@ func NewHandlers(srv *web.Server, reg *Register, orgs Orgs) *Handlers {
 	)
 	srv.Page("GET /initiatives", web.Op{Access: ruleRead}, h.listPage)
 	srv.Page("GET /initiatives/new", web.Op{Access: ruleCreate}, h.newPage)
-	srv.Page("POST /initiatives", web.Op{Access: ruleCreate}, h.createForm)
+	srv.Page("POST /initiatives", web.Op{Access: ruleCreate}, srv.SubmitForm(web.FormPage{Show: h.showCreate, Submit: h.submitCreate}))
 	srv.Page("GET /initiatives/{id}", web.Op{Access: ruleRead}, h.showPage)
 	srv.Page("GET /initiatives/{id}/edit", web.Op{Access: ruleChange}, h.editPage)
-	srv.Page("POST /initiatives/{id}", web.Op{Access: ruleChange}, h.updateForm)
+	srv.Page("POST /initiatives/{id}", web.Op{Access: ruleChange}, srv.SubmitForm(web.FormPage{Show: h.showUpdate, Submit: h.submitUpdate}))
 	srv.Page("GET /initiatives/{id}/delete", web.Op{Access: ruleChange}, h.deletePage)
 	srv.Page("POST /initiatives/{id}/delete", web.Op{Access: ruleChange}, h.deleteForm)
 	srv.Page("GET /initiatives/export.csv", web.Op{Access: ruleRead}, h.exportCSV)
@@ -398,6 +398,7 @@ func (h *Handlers) renderForm(w http.ResponseWriter, r *http.Request, status int
 	if adding == "" {
 		form.Values = compact(form.Values)
 	}
+	form.Errors = forThePage(form.Errors)
 	d, err := h.formData(r, form, adding)
 	if err != nil {
 		return err
@@ -439,26 +440,25 @@ func addingRow(v url.Values) string {
 	return ""
 }
 
-func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
-	p := auth.Caller(r.Context())
-	if err := r.ParseForm(); err != nil {
-		return fault.Malformed("The form could not be read.")
+// The initiative form is written the one way (web.FormPage): Submit reads
+// and saves, and the adapter calls Show again with what was typed and every
+// error on a 422 or 409. An "Add another" post only shows the form again
+// with one more row of that list, saving nothing.
+
+func (h *Handlers) showCreate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+	return h.renderForm(w, r, f.Status, f, 0, "", "")
+}
+
+func (h *Handlers) submitCreate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+	if list := addingRow(f.Values); list != "" {
+		return h.renderForm(w, r, http.StatusOK, f, 0, "", list)
 	}
-	form := &web.Form{Values: r.PostForm}
-	if list := addingRow(r.PostForm); list != "" {
-		return h.renderForm(w, r, http.StatusOK, form, 0, "", list)
-	}
-	in, errs := inputOf(r.PostForm)
+	in, errs := inputOf(f.Values)
 	if len(errs) > 0 {
-		form.Errors = errs
-		return h.renderForm(w, r, http.StatusUnprocessableEntity, form, 0, "", "")
+		return fault.Invalid(errs...)
 	}
-	it, err := h.Reg.Create(r.Context(), p, in)
+	it, err := h.Reg.Create(r.Context(), auth.Caller(r.Context()), in)
 	if err != nil {
-		if e := web.AsError(err); web.Status(e.Kind) == http.StatusUnprocessableEntity {
-			form.Errors = forThePage(e.Fields)
-			return h.renderForm(w, r, web.Status(e.Kind), form, 0, "", "")
-		}
 		return err
 	}
 	return h.srv.Redirect(w, r, fmt.Sprintf("/initiatives/%d", it.ID), "The initiative was added to the register.")
@@ -506,43 +506,36 @@ func (h *Handlers) editPage(w http.ResponseWriter, r *http.Request) error {
 	return h.renderForm(w, r, http.StatusOK, &web.Form{Values: valuesOf(it)}, it.ID, "", "")
 }
 
-func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
+func (h *Handlers) showUpdate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+	_, it, err := h.editable(r)
+	if err != nil {
+		return err
+	}
+	msg := ""
+	if f.Status == http.StatusConflict {
+		// Keep what the user typed; let them save over the newer version
+		// knowingly.
+		f.Values.Set("version", strconv.Itoa(it.Version))
+		f.Errors = []fault.FieldError{{Field: "version", Message: "someone else changed this initiative while you were editing"}}
+		msg = fmt.Sprintf("Someone else changed this initiative on %s (now version %d). Your changes are below and have not been saved. Compare with the current version, then save again to replace it.",
+			it.UpdatedAt.UTC().Format("2 Jan 2006 15:04 MST"), it.Version)
+	}
+	return h.renderForm(w, r, f.Status, f, it.ID, msg, "")
+}
+
+func (h *Handlers) submitUpdate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
 	p, it, err := h.editable(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return fault.Malformed("The form could not be read.")
+	if list := addingRow(f.Values); list != "" {
+		return h.renderForm(w, r, http.StatusOK, f, it.ID, "", list)
 	}
-	form := &web.Form{Values: r.PostForm}
-	if list := addingRow(r.PostForm); list != "" {
-		return h.renderForm(w, r, http.StatusOK, form, it.ID, "", list)
-	}
-	in, errs := inputOf(r.PostForm)
+	in, errs := inputOf(f.Values)
 	if len(errs) > 0 {
-		form.Errors = errs
-		return h.renderForm(w, r, http.StatusUnprocessableEntity, form, it.ID, "", "")
+		return fault.Invalid(errs...)
 	}
-	_, err = h.Reg.Update(r.Context(), p, it.ID, in)
-	if err != nil {
-		e := web.AsError(err)
-		switch web.Status(e.Kind) {
-		case http.StatusUnprocessableEntity:
-			form.Errors = forThePage(e.Fields)
-			return h.renderForm(w, r, web.Status(e.Kind), form, it.ID, "", "")
-		case http.StatusConflict:
-			// Keep what the user typed; let them save over the newer
-			// version knowingly.
-			cur, gerr := h.Reg.Get(r.Context(), it.ID)
-			if gerr != nil {
-				return gerr
-			}
-			form.Values.Set("version", strconv.Itoa(cur.Version))
-			form.Errors = []fault.FieldError{{Field: "version", Message: "someone else changed this initiative while you were editing"}}
-			msg := fmt.Sprintf("Someone else changed this initiative on %s (now version %d). Your changes are below and have not been saved. Compare with the current version, then save again to replace it.",
-				cur.UpdatedAt.UTC().Format("2 Jan 2006 15:04 MST"), cur.Version)
-			return h.renderForm(w, r, http.StatusConflict, form, it.ID, msg, "")
-		}
+	if _, err := h.Reg.Update(r.Context(), p, it.ID, in); err != nil {
 		return err
 	}
 	return h.srv.Redirect(w, r, fmt.Sprintf("/initiatives/%d", it.ID), "Your changes were saved.")
