@@ -343,3 +343,22 @@ func Decide(ctx context.Context, db *store.DB, reg Register, p *auth.Principal, 
 	})
 	return jobID, err
 }
+
+// Heartbeat marks job id as alive (a queued job waiting for the node's
+// import slot), so that it does not look interrupted.
+func Heartbeat(ctx context.Context, db *store.DB, id int64) error {
+	if _, err := db.Exec(ctx, `UPDATE iati_jobs SET heartbeat_at = ? WHERE id = ?`, store.FormatTime(time.Now()), id); err != nil {
+		return fmt.Errorf("iati: heartbeat of job %d: %w", id, err)
+	}
+	return nil
+}
+
+// PendingSuggestions counts the suggestions of job id still waiting for an
+// officer's decision.
+func PendingSuggestions(ctx context.Context, q store.Querier, jobID int64) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM iati_suggestions WHERE job_id = ? AND status = 'suggested'`, jobID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("iati: count suggestions of job %d: %w", jobID, err)
+	}
+	return n, nil
+}

@@ -165,7 +165,7 @@ func (h *Handlers) run(p *auth.Principal, id int64, f *os.File, size int64) {
 		case h.sem <- struct{}{}:
 			waiting = false
 		case <-tick.C:
-			_, _ = h.DB.Exec(context.Background(), `UPDATE iati_jobs SET heartbeat_at = ? WHERE id = ?`, store.FormatTime(time.Now()), id)
+			_ = Heartbeat(context.Background(), h.DB, id)
 		}
 	}
 	defer func() { <-h.sem }()
@@ -270,8 +270,8 @@ func (h *Handlers) jobPage(w http.ResponseWriter, r *http.Request) error {
 			d.Notes = append(d.Notes, e)
 		}
 	}
-	if err := h.DB.QueryRow(r.Context(), `SELECT COUNT(*) FROM iati_suggestions WHERE job_id = ? AND status = 'suggested'`, j.ID).Scan(&d.Pending); err != nil {
-		return fmt.Errorf("iati: count suggestions: %w", err)
+	if d.Pending, err = PendingSuggestions(r.Context(), h.DB, j.ID); err != nil {
+		return err
 	}
 	if !j.Finished() {
 		// The page refreshes itself while the import runs (an HTTP header:
