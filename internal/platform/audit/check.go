@@ -94,30 +94,74 @@ type sigJob struct {
 	e   Event
 }
 
+// sigResult is a signature found wrong, by leaf position.
+type sigResult struct {
+	pos     int
+	problem string
+}
+
+// logCheck is one run of Check: what reading the log found, then the
+// problems each later step adds to the report.
+type logCheck struct {
+	opts CheckOptions
+	r    *Report
+
+	tree     memTree
+	ids      []int64 // event id by leaf position
+	seqs     []int64 // leaf index as stored, by position
+	gaps     []seqRange
+	repeated []string
+	unsigned []int // positions of unsigned events after the first signed one
+	replays  []string
+	embedded []*Checkpoint
+	lastSeq  int64
+	sigBad   []sigResult
+	sigGood  []int
+
+	gapsOK       bool
+	firstBadSig  int // position of the first event with a bad or missing signature
+	firstAltered int // position of the first event that differs from its stored leaf hash
+}
+
 // Check verifies the whole log: the chain (in leaf order), every
 // signature and nonce when opts.Verifier is set, the stored tree against
 // the tree recomputed from the events themselves, and the log against
 // every checkpoint it is given or holds. The error is only for failing to
 // read; what is wrong with the log is in Report.Problems.
 func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, error) {
-	r := &Report{FirstSigned: -1}
+	c := &logCheck{opts: opts, r: &Report{FirstSigned: -1}, lastSeq: -1, firstBadSig: -1, firstAltered: -1}
+	if err := c.read(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := c.structure(ctx, db); err != nil {
+		return nil, err
+	}
+	c.signatures()
+	c.r.Problems = appendListed(c.r.Problems, c.replays)
+	if err := c.storedTree(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := c.checkpoints(); err != nil {
+		return nil, err
+	}
+	return c.r, nil
+}
+
+// read streams the events in leaf order once: the chain, the recomputed
+// tree, nonces, the checkpoints the log holds, and (on every core, while
+// the rows stream in) the signatures.
+func (c *logCheck) read(ctx context.Context, db store.Querier) error {
+	r, opts := c.r, c.opts
 	rows, err := db.Query(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE seq IS NOT NULL ORDER BY seq`)
 	if err != nil {
-		return nil, fmt.Errorf("audit: verify: %w", err)
+		return fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
 
-	// Signatures are checked on every core while the rows stream in.
 	jobs := make(chan sigJob, 256)
-	type sigResult struct {
-		pos     int
-		problem string
-	}
 	var (
-		sigMu   sync.Mutex
-		sigBad  []sigResult
-		sigGood []int
-		wg      sync.WaitGroup
+		sigMu sync.Mutex
+		wg    sync.WaitGroup
 	)
 	if opts.Verifier != nil {
 		for range runtime.GOMAXPROCS(0) {
@@ -132,7 +176,7 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 					}
 				}
 				sigMu.Lock()
-				sigBad, sigGood = append(sigBad, bad...), append(sigGood, good...)
+				c.sigBad, c.sigGood = append(c.sigBad, bad...), append(c.sigGood, good...)
 				sigMu.Unlock()
 			})
 		}
@@ -141,33 +185,24 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 	defer stopWorkers()
 
 	var (
-		tree      memTree
-		ids       []int64 // event id by leaf position
-		seqs      []int64 // leaf index as stored, by position
-		gaps      []seqRange
-		repeated  []string
-		unsigned  []int // positions of unsigned events after the first signed one
 		sigSeen   bool
 		nonces    = map[[16]byte]int{}
-		replays   []string
-		embedded  []*Checkpoint
 		prev      = genesis
-		lastSeq   = int64(-1)
 		intactEnd = false
 	)
 	pos := 0
 	for rows.Next() {
 		e, at, err := scanEvent(rows)
 		if err != nil {
-			return nil, fmt.Errorf("audit: verify: %w", err)
+			return fmt.Errorf("audit: verify: %w", err)
 		}
-		if e.Seq > lastSeq+1 {
-			gaps = append(gaps, seqRange{lastSeq + 1, e.Seq - 1})
+		if e.Seq > c.lastSeq+1 {
+			c.gaps = append(c.gaps, seqRange{c.lastSeq + 1, e.Seq - 1})
 		}
-		if e.Seq <= lastSeq {
-			repeated = append(repeated, fmt.Sprintf("event %d repeats leaf index %d (it was inserted around Kompas)", e.ID, e.Seq))
+		if e.Seq <= c.lastSeq {
+			c.repeated = append(c.repeated, fmt.Sprintf("event %d repeats leaf index %d (it was inserted around Kompas)", e.ID, e.Seq))
 		}
-		lastSeq = max(lastSeq, e.Seq)
+		c.lastSeq = max(c.lastSeq, e.Seq)
 		if !intactEnd {
 			reason := ""
 			switch {
@@ -190,20 +225,20 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 			}
 		}
 		prev = e.Hash
-		if err := tree.add(int64(pos), tlog.RecordHash(leafData(e, at))); err != nil {
-			return nil, fmt.Errorf("audit: verify: %w", err)
+		if err := c.tree.add(int64(pos), tlog.RecordHash(leafData(e, at))); err != nil {
+			return fmt.Errorf("audit: verify: %w", err)
 		}
-		ids = append(ids, e.ID)
-		seqs = append(seqs, e.Seq)
+		c.ids = append(c.ids, e.ID)
+		c.seqs = append(c.seqs, e.Seq)
 
 		if e.Nonce != "" {
 			var key [16]byte
 			if b, err := hex.DecodeString(e.Nonce); err != nil || len(b) != len(key) {
-				replays = append(replays, fmt.Sprintf("event %d (seq %d) has an unreadable nonce", e.ID, e.Seq))
+				c.replays = append(c.replays, fmt.Sprintf("event %d (seq %d) has an unreadable nonce", e.ID, e.Seq))
 			} else {
 				copy(key[:], b)
 				if first, dup := nonces[key]; dup {
-					replays = append(replays, fmt.Sprintf("event %d (seq %d) repeats the nonce of event %d (seq %d): a replayed copy", e.ID, e.Seq, ids[first], seqs[first]))
+					c.replays = append(c.replays, fmt.Sprintf("event %d (seq %d) repeats the nonce of event %d (seq %d): a replayed copy", e.ID, e.Seq, c.ids[first], c.seqs[first]))
 				} else {
 					nonces[key] = pos
 				}
@@ -215,35 +250,42 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 				select {
 				case jobs <- sigJob{pos, e}:
 				case <-ctx.Done():
-					return nil, ctx.Err()
+					return ctx.Err()
 				}
 			} else if sigSeen {
-				unsigned = append(unsigned, pos)
+				c.unsigned = append(c.unsigned, pos)
 			}
 			if e.ObjectType == ObjectCheckpoint && e.Action == ActionCheckpoint {
-				if c, err := ParseCheckpoint([]byte(e.Detail), opts.Verifier); err == nil && c.Size <= int64(pos) {
-					embedded = append(embedded, c)
+				if cp, err := ParseCheckpoint([]byte(e.Detail), opts.Verifier); err == nil && cp.Size <= int64(pos) {
+					c.embedded = append(c.embedded, cp)
 				}
 			}
 		}
 		pos++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("audit: verify: %w", err)
+		return fmt.Errorf("audit: verify: %w", err)
 	}
 	rows.Close()
 	stopWorkers()
 	r.Events = pos
 	r.Size = int64(pos)
-	if r.Root, err = tlog.TreeHash(r.Size, &tree); err != nil {
-		return nil, fmt.Errorf("audit: verify: %w", err)
+	if r.Root, err = tlog.TreeHash(r.Size, &c.tree); err != nil {
+		return fmt.Errorf("audit: verify: %w", err)
 	}
-	name := func(p int) string { return fmt.Sprintf("event %d (seq %d)", ids[p], seqs[p]) }
+	return nil
+}
 
-	// Rows without a leaf index were not written by Append.
+// name is how the report names the event at leaf position p.
+func (c *logCheck) name(p int) string { return fmt.Sprintf("event %d (seq %d)", c.ids[p], c.seqs[p]) }
+
+// structure reports the broken link, repeated and missing leaf indexes,
+// and rows without one (not written by Append).
+func (c *logCheck) structure(ctx context.Context, db store.Querier) error {
+	r := c.r
 	orphans, err := orphanRows(ctx, db)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.Events += len(orphans)
 	if len(orphans) > 0 && r.Broken == nil {
@@ -252,7 +294,7 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 	if r.Broken != nil {
 		r.Problems = append(r.Problems, r.Broken.Error()[len("audit: "):])
 	}
-	r.Problems = appendListed(r.Problems, repeated)
+	r.Problems = appendListed(r.Problems, c.repeated)
 	for i, id := range orphans {
 		if i == maxListed {
 			r.Problems = append(r.Problems, fmt.Sprintf("and %d more events without a leaf index", len(orphans)-maxListed))
@@ -260,127 +302,95 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 		}
 		r.Problems = append(r.Problems, fmt.Sprintf("event %d has no leaf index (it was inserted around Kompas)", id))
 	}
-	gapsOK := len(gaps) == 0 && len(repeated) == 0
-	for _, g := range gaps {
+	c.gapsOK = len(c.gaps) == 0 && len(c.repeated) == 0
+	for _, g := range c.gaps {
 		r.Problems = append(r.Problems, fmt.Sprintf("events %d..%d are missing (removed from the middle of the log)", g.from, g.to))
 	}
+	return nil
+}
 
-	// Signatures: every event from the first validly signed one on.
-	var firstBadSig = -1
-	if opts.Verifier != nil {
-		slices.Sort(sigGood)
-		slices.SortFunc(sigBad, func(a, b sigResult) int { return a.pos - b.pos })
-		r.Signed = len(sigGood)
-		first := -1
-		if len(sigGood) > 0 {
-			first = sigGood[0]
-			r.FirstSigned = seqs[first]
-		}
-		var sigProblems []string
-		type fault struct {
-			pos int
-			msg string
-		}
-		var faults []fault
-		for _, b := range sigBad {
-			faults = append(faults, fault{b.pos, name(b.pos) + " " + b.problem})
-		}
-		for _, p := range unsigned {
-			if first >= 0 && p > first {
-				faults = append(faults, fault{p, name(p) + " has no signature (every event after the first signed one must have one: it was not written by Kompas)"})
-			}
-		}
-		slices.SortFunc(faults, func(a, b fault) int { return a.pos - b.pos })
-		for _, f := range faults {
-			sigProblems = append(sigProblems, f.msg)
-		}
-		if len(faults) > 0 {
-			firstBadSig = faults[0].pos
-		}
-		r.Problems = appendListed(r.Problems, sigProblems)
+// signatures reports every event from the first validly signed one on
+// whose signature is bad or missing.
+func (c *logCheck) signatures() {
+	if c.opts.Verifier == nil {
+		return
 	}
-	r.Problems = appendListed(r.Problems, replays)
+	r := c.r
+	slices.Sort(c.sigGood)
+	slices.SortFunc(c.sigBad, func(a, b sigResult) int { return a.pos - b.pos })
+	r.Signed = len(c.sigGood)
+	first := -1
+	if len(c.sigGood) > 0 {
+		first = c.sigGood[0]
+		r.FirstSigned = c.seqs[first]
+	}
+	faults := append([]sigResult(nil), c.sigBad...)
+	for i := range faults {
+		faults[i].problem = c.name(faults[i].pos) + " " + faults[i].problem
+	}
+	for _, p := range c.unsigned {
+		if first >= 0 && p > first {
+			faults = append(faults, sigResult{p, c.name(p) + " has no signature (every event after the first signed one must have one: it was not written by Kompas)"})
+		}
+	}
+	slices.SortFunc(faults, func(a, b sigResult) int { return a.pos - b.pos })
+	var problems []string
+	for _, f := range faults {
+		problems = append(problems, f.problem)
+	}
+	if len(faults) > 0 {
+		c.firstBadSig = faults[0].pos
+	}
+	r.Problems = appendListed(r.Problems, problems)
+}
 
-	// The tree Kompas stored (as it synced) against the one recomputed.
-	storedSize, firstStoredDiff, err := compareStored(ctx, db, tree)
+// storedTree compares the tree Kompas stored (as it synced) with the one
+// recomputed from the events.
+func (c *logCheck) storedTree(ctx context.Context, db store.Querier) error {
+	r := c.r
+	storedSize, firstStoredDiff, err := compareStored(ctx, db, c.tree)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if storedSize > r.Size {
 		r.Problems = append(r.Problems, fmt.Sprintf("the tree Kompas stored covers %d events but the log holds %d: %s",
-			storedSize, r.Size, describeMissing(missingBelow(gaps, lastSeq, storedSize), lastSeq)))
+			storedSize, r.Size, describeMissing(missingBelow(c.gaps, c.lastSeq, storedSize), c.lastSeq)))
 	}
-	firstAltered := -1 // position of the first event that differs from its stored leaf hash
-	if gapsOK && firstStoredDiff >= 0 {
+	if c.gapsOK && firstStoredDiff >= 0 {
 		if level, n := tlog.SplitStoredHashIndex(firstStoredDiff); level == 0 {
-			firstAltered = int(n)
-			r.Problems = append(r.Problems, name(firstAltered)+" no longer matches the tree hash stored when it was added (it was altered afterwards)")
+			c.firstAltered = int(n)
+			r.Problems = append(r.Problems, c.name(c.firstAltered)+" no longer matches the tree hash stored when it was added (it was altered afterwards)")
 		} else {
 			r.Problems = append(r.Problems, fmt.Sprintf("stored tree hash %d (level %d, node %d) differs from the tree recomputed from the events", firstStoredDiff, level, n))
 		}
 	}
+	return nil
+}
 
-	// Checkpoints: the given one must be covered; the others (and those in
-	// the log) narrow down where an altered event is, and are evidence too.
-	// (The recomputed tree, ids and nonces held meanwhile come to about
-	// 120 bytes an event.)
+// checkpoints holds the log to the given checkpoint, which must be
+// covered; the others (and those in the log) narrow down where an altered
+// event is, and are evidence too. (The recomputed tree, ids and nonces
+// held meanwhile come to about 120 bytes an event.)
+func (c *logCheck) checkpoints() error {
+	r, opts := c.r, c.opts
 	var all []judged
 	seen := map[string]bool{}
-	for _, c := range append(append([]*Checkpoint{opts.Checkpoint}, opts.Others...), embedded...) {
-		if c == nil || seen[c.key()] {
+	for _, cp := range append(append([]*Checkpoint{opts.Checkpoint}, opts.Others...), c.embedded...) {
+		if cp == nil || seen[cp.key()] {
 			continue
 		}
-		seen[c.key()] = true
-		j := judged{c: c, missing: missingBelow(gaps, lastSeq, c.Size)}
-		if len(j.missing) == 0 && gapsOK {
-			root, err := tlog.TreeHash(c.Size, &tree)
+		seen[cp.key()] = true
+		j := judged{c: cp, missing: missingBelow(c.gaps, c.lastSeq, cp.Size)}
+		if len(j.missing) == 0 && c.gapsOK {
+			root, err := tlog.TreeHash(cp.Size, &c.tree)
 			if err != nil {
-				return nil, fmt.Errorf("audit: verify: %w", err)
+				return fmt.Errorf("audit: verify: %w", err)
 			}
-			j.match = root == c.Root
+			j.match = root == cp.Root
 		}
 		all = append(all, j)
 	}
 	slices.SortFunc(all, func(a, b judged) int { return int(a.c.Size - b.c.Size) })
-	// narrow names the range between the largest matching checkpoint below
-	// size and the smallest failing one above that.
-	narrow := func(size int64) string {
-		good := int64(0)
-		for _, j := range all {
-			if j.match && j.c.Size < size {
-				good = max(good, j.c.Size)
-			}
-		}
-		bad := size
-		for _, j := range all {
-			if !j.match && len(j.missing) == 0 && j.c.Size > good {
-				bad = min(bad, j.c.Size)
-			}
-		}
-		msg := fmt.Sprintf("an event in seq %d..%d (ids %d..%d) was altered or replaced", good, bad-1, ids[good], ids[bad-1])
-		if good > 0 {
-			msg += fmt.Sprintf(" (the log matches the checkpoint of size %d, not the one of size %d)", good, bad)
-		}
-		return msg
-	}
-	// why explains a mismatch below size, the most precise reason first.
-	why := func(size int64) string {
-		switch {
-		case firstAltered >= 0 && int64(firstAltered) < size:
-			return name(firstAltered) + " was altered (it no longer matches the tree hash stored for it)"
-		case r.Broken != nil && r.Broken.Seq >= 0 && r.Broken.Seq < size:
-			return fmt.Sprintf("the chain breaks at event %d (seq %d)", r.Broken.ID, r.Broken.Seq)
-		case firstBadSig >= 0 && int64(firstBadSig) < size:
-			return name(firstBadSig) + " does not carry a valid signature"
-		}
-		return narrow(size)
-	}
-	explain := func(j judged, what string) string {
-		if len(j.missing) > 0 {
-			return fmt.Sprintf("%s of size %d covers events the log no longer holds: %s", what, j.c.Size, describeMissing(j.missing, lastSeq))
-		}
-		return fmt.Sprintf("the log's first %d events do not hash to the root of %s of size %d: %s", j.c.Size, what, j.c.Size, why(j.c.Size))
-	}
 	givenFailed := false
 	for _, j := range all {
 		if opts.Checkpoint != nil && j.c.key() == opts.Checkpoint.key() {
@@ -388,7 +398,7 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 				r.Checkpoint = opts.Checkpoint
 			} else {
 				givenFailed = true
-				r.Problems = append(r.Problems, explain(j, "the checkpoint"))
+				r.Problems = append(r.Problems, c.explain(all, j, "the checkpoint"))
 			}
 		}
 	}
@@ -396,13 +406,57 @@ func Check(ctx context.Context, db store.Querier, opts CheckOptions) (*Report, e
 		// The smallest failing checkpoint says it; larger ones fail for the
 		// same reason. (Gaps are reported above already.)
 		for _, j := range all {
-			if !j.match && (gapsOK || len(j.missing) > 0 && j.c.Size > lastSeq+1) {
-				r.Problems = append(r.Problems, explain(j, "the signed checkpoint"))
+			if !j.match && (c.gapsOK || len(j.missing) > 0 && j.c.Size > c.lastSeq+1) {
+				r.Problems = append(r.Problems, c.explain(all, j, "the signed checkpoint"))
 				break
 			}
 		}
 	}
-	return r, nil
+	return nil
+}
+
+// explain says why the log fails checkpoint j (what names it).
+func (c *logCheck) explain(all []judged, j judged, what string) string {
+	if len(j.missing) > 0 {
+		return fmt.Sprintf("%s of size %d covers events the log no longer holds: %s", what, j.c.Size, describeMissing(j.missing, c.lastSeq))
+	}
+	return fmt.Sprintf("the log's first %d events do not hash to the root of %s of size %d: %s", j.c.Size, what, j.c.Size, c.why(all, j.c.Size))
+}
+
+// why explains a mismatch below size, the most precise reason first.
+func (c *logCheck) why(all []judged, size int64) string {
+	r := c.r
+	switch {
+	case c.firstAltered >= 0 && int64(c.firstAltered) < size:
+		return c.name(c.firstAltered) + " was altered (it no longer matches the tree hash stored for it)"
+	case r.Broken != nil && r.Broken.Seq >= 0 && r.Broken.Seq < size:
+		return fmt.Sprintf("the chain breaks at event %d (seq %d)", r.Broken.ID, r.Broken.Seq)
+	case c.firstBadSig >= 0 && int64(c.firstBadSig) < size:
+		return c.name(c.firstBadSig) + " does not carry a valid signature"
+	}
+	return c.narrow(all, size)
+}
+
+// narrow names the range between the largest matching checkpoint below
+// size and the smallest failing one above that.
+func (c *logCheck) narrow(all []judged, size int64) string {
+	good := int64(0)
+	for _, j := range all {
+		if j.match && j.c.Size < size {
+			good = max(good, j.c.Size)
+		}
+	}
+	bad := size
+	for _, j := range all {
+		if !j.match && len(j.missing) == 0 && j.c.Size > good {
+			bad = min(bad, j.c.Size)
+		}
+	}
+	msg := fmt.Sprintf("an event in seq %d..%d (ids %d..%d) was altered or replaced", good, bad-1, c.ids[good], c.ids[bad-1])
+	if good > 0 {
+		msg += fmt.Sprintf(" (the log matches the checkpoint of size %d, not the one of size %d)", good, bad)
+	}
+	return msg
 }
 
 // judged is a checkpoint and how the log fares against it.
