@@ -388,71 +388,10 @@ func (g *planner) planCase(country string, final returns.Stage) (*plannedCase, f
 		partner = cands[g.pick(len(cands))]
 	}
 
-	// Times: durations of the stages passed, then how long in the last.
-	durs := make([]int, len(path))
-	total := 0
-	for k, s := range path {
-		r, ok := stageDays[s]
-		if !ok {
-			r = [2]int{1, 60}
-		}
-		durs[k] = g.between(r[0], r[1])
-		if k == len(path)-1 && s.Open() {
-			durs[k] = g.between(0, r[1]*3/2) // some run over: overdue
-		}
-		total += durs[k]
-	}
-	day := 24 * time.Hour
-	start := g.now.Add(-time.Duration(total)*day - time.Duration(g.pick(24*60))*time.Minute)
-	at := make([]time.Time, len(path)) // when the case entered path[k]
-	t := start
-	for k := range path {
-		at[k] = t
-		t = t.Add(time.Duration(durs[k]) * day)
-	}
-	last := len(path) - 1
+	durs, at := g.drawTimes(path)
+	start, day, last := at[0], 24*time.Hour, len(path)-1
 
-	region := migrantNames[nameRegion(country)]
-	family := region[1][g.pick(len(region[1]))]
-	people := []returns.MigrantInput{{Relationship: "principal"}}
-	if g.chance(0.3) {
-		people = append(people, returns.MigrantInput{Relationship: "spouse"})
-		for k := g.between(0, 2); k > 0; k-- {
-			people = append(people, returns.MigrantInput{Relationship: "child"})
-		}
-	}
-	for k := range people {
-		p := &people[k]
-		p.GivenName, p.FamilyName, p.Nationality = region[0][g.pick(len(region[0]))], family, country
-		p.Sex = []string{"female", "male"}[g.pick(2)]
-		age := g.between(19, 58)
-		if p.Relationship == "child" {
-			age = g.between(1, 16)
-		}
-		p.BirthDate = start.AddDate(-age, -g.pick(12), -g.pick(28)).Format("2006-01-02")
-		switch r := g.rng.Float64(); {
-		case r < 0.45:
-			p.DocumentsHeld = []string{"passport"}
-		case r < 0.65:
-			p.DocumentsHeld = []string{"expired_passport"}
-		case r < 0.8:
-			p.DocumentsHeld = []string{"national_id", "birth_certificate"}
-		default:
-			p.DocumentsHeld = []string{"none"}
-		}
-		if g.chance(0.08) {
-			p.Vulnerabilities = append(p.Vulnerabilities, "medical_needs")
-		}
-		if g.chance(0.05) {
-			p.Vulnerabilities = append(p.Vulnerabilities, "mental_health")
-		}
-		if k == 0 && g.chance(0.04) {
-			p.Vulnerabilities = append(p.Vulnerabilities, "trafficking_victim")
-		}
-		if k == 0 && len(people) > 2 && g.chance(0.3) {
-			p.Vulnerabilities = append(p.Vulnerabilities, "single_parent")
-		}
-	}
+	people := g.drawPeople(country, start)
 	// The demo partner's first assisted case always carries special-category
 	// data, so the partner's projection visibly leaves it out.
 	if partner == "reintegration" && !g.shownVuln {
@@ -661,6 +600,81 @@ func (g *planner) planCase(country string, final returns.Stage) (*plannedCase, f
 		}
 	}
 	return c, records
+}
+
+// drawTimes draws how many days a case spends in each stage of path (the
+// last, when open, sometimes over its time: overdue) and returns them with
+// when the case entered each stage, ending now.
+func (g *planner) drawTimes(path []returns.Stage) (durs []int, at []time.Time) {
+	durs = make([]int, len(path))
+	total := 0
+	for k, s := range path {
+		r, ok := stageDays[s]
+		if !ok {
+			r = [2]int{1, 60}
+		}
+		durs[k] = g.between(r[0], r[1])
+		if k == len(path)-1 && s.Open() {
+			durs[k] = g.between(0, r[1]*3/2) // some run over: overdue
+		}
+		total += durs[k]
+	}
+	day := 24 * time.Hour
+	t := g.now.Add(-time.Duration(total)*day - time.Duration(g.pick(24*60))*time.Minute)
+	at = make([]time.Time, len(path))
+	for k := range path {
+		at[k] = t
+		t = t.Add(time.Duration(durs[k]) * day)
+	}
+	return durs, at
+}
+
+// drawPeople draws the migrants of a case to country: the principal and
+// maybe a family, with names of the region, ages from start, documents and
+// vulnerabilities.
+func (g *planner) drawPeople(country string, start time.Time) []returns.MigrantInput {
+	region := migrantNames[nameRegion(country)]
+	family := region[1][g.pick(len(region[1]))]
+	people := []returns.MigrantInput{{Relationship: "principal"}}
+	if g.chance(0.3) {
+		people = append(people, returns.MigrantInput{Relationship: "spouse"})
+		for k := g.between(0, 2); k > 0; k-- {
+			people = append(people, returns.MigrantInput{Relationship: "child"})
+		}
+	}
+	for k := range people {
+		p := &people[k]
+		p.GivenName, p.FamilyName, p.Nationality = region[0][g.pick(len(region[0]))], family, country
+		p.Sex = []string{"female", "male"}[g.pick(2)]
+		age := g.between(19, 58)
+		if p.Relationship == "child" {
+			age = g.between(1, 16)
+		}
+		p.BirthDate = start.AddDate(-age, -g.pick(12), -g.pick(28)).Format("2006-01-02")
+		switch r := g.rng.Float64(); {
+		case r < 0.45:
+			p.DocumentsHeld = []string{"passport"}
+		case r < 0.65:
+			p.DocumentsHeld = []string{"expired_passport"}
+		case r < 0.8:
+			p.DocumentsHeld = []string{"national_id", "birth_certificate"}
+		default:
+			p.DocumentsHeld = []string{"none"}
+		}
+		if g.chance(0.08) {
+			p.Vulnerabilities = append(p.Vulnerabilities, "medical_needs")
+		}
+		if g.chance(0.05) {
+			p.Vulnerabilities = append(p.Vulnerabilities, "mental_health")
+		}
+		if k == 0 && g.chance(0.04) {
+			p.Vulnerabilities = append(p.Vulnerabilities, "trafficking_victim")
+		}
+		if k == 0 && len(people) > 2 && g.chance(0.3) {
+			p.Vulnerabilities = append(p.Vulnerabilities, "single_parent")
+		}
+	}
+	return people
 }
 
 // hub is the airport a demo flight lands at.
