@@ -48,12 +48,12 @@ func NewHandlers(srv *web.Server, ed *Editions) *Handlers {
 
 	srv.Page("GET /reports/review.css", web.Op{Public: true}, h.stylesheet) // the review's print style, no data
 	srv.Page("GET /reports", web.Op{Access: ruleRead}, h.listPage)
-	srv.Page("POST /reports", web.Op{Access: ruleCreate}, h.createForm)
+	srv.Page("POST /reports", web.Op{Access: ruleCreate}, srv.SubmitForm(web.FormPage{Show: h.showCreate, Submit: h.submitCreate}))
 	srv.Page("GET /reports/current", web.Op{Access: ruleRead}, h.currentPage)
 	srv.Page("GET /reports/current/files/{format}", web.Op{Access: ruleRead}, h.currentFile)
 	srv.Page("GET /reports/{id}", web.Op{Access: ruleRead}, h.showPage)
 	srv.Page("GET /reports/{id}/edit", web.Op{Access: ruleChange}, h.editPage)
-	srv.Page("POST /reports/{id}", web.Op{Access: ruleChange}, h.updateForm)
+	srv.Page("POST /reports/{id}", web.Op{Access: ruleChange}, srv.SubmitForm(web.FormPage{Show: h.showUpdate, Submit: h.submitUpdate}))
 	srv.Page("POST /reports/{id}/publish", web.Op{Access: ruleChange}, h.publishForm)
 	srv.Page("GET /reports/{id}/files/{format}", web.Op{Access: ruleRead}, h.editionFile)
 
@@ -394,27 +394,27 @@ func inputOf(v url.Values) (EditionInput, []fault.FieldError) {
 // saves nothing.
 func addingSection(v url.Values) bool { return v.Get("add") == "grouping" }
 
-func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
+// The edition forms are written the one way (web.FormPage): Submit reads
+// and saves; the adapter shows the form again, with what was typed and every
+// error, on a 422 or 409. "Add another section" only shows it again with
+// one more row.
+
+func (h *Handlers) showCreate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+	f.Values = compactGrouping(f.Values)
+	return h.renderList(w, r, f.Status, auth.Caller(r.Context()), f, false)
+}
+
+func (h *Handlers) submitCreate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
 	p := auth.Caller(r.Context())
-	if err := r.ParseForm(); err != nil {
-		return fault.Malformed("The form could not be read.")
+	if addingSection(f.Values) {
+		return h.renderList(w, r, http.StatusOK, p, f, true)
 	}
-	form := &web.Form{Values: r.PostForm}
-	if addingSection(r.PostForm) {
-		return h.renderList(w, r, http.StatusOK, p, form, true)
-	}
-	in, errs := inputOf(r.PostForm)
-	form.Values = compactGrouping(r.PostForm)
+	in, errs := inputOf(f.Values)
 	if len(errs) > 0 {
-		form.Errors = errs
-		return h.renderList(w, r, http.StatusUnprocessableEntity, p, form, false)
+		return fault.Invalid(errs...)
 	}
 	e, err := h.Ed.Create(r.Context(), p, in)
 	if err != nil {
-		if ae := web.AsError(err); web.Status(ae.Kind) == http.StatusUnprocessableEntity {
-			form.Errors = ae.Fields
-			return h.renderList(w, r, web.Status(ae.Kind), p, form, false)
-		}
 		return err
 	}
 	return h.srv.Redirect(w, r, fmt.Sprintf("/reports/%d", e.ID), "The draft edition was created. It is generated from live data until you publish it.")
@@ -516,38 +516,36 @@ func (h *Handlers) editPage(w http.ResponseWriter, r *http.Request) error {
 	return h.tmpl.Render(w, r, http.StatusOK, "form.html", "Change "+e.Title, newFormData(e, &web.Form{Values: valuesOf(e)}, false))
 }
 
-func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
+func (h *Handlers) showUpdate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
+	_, e, err := h.edition(r)
+	if err != nil {
+		return err
+	}
+	f.Values = compactGrouping(f.Values)
+	if f.Status == http.StatusConflict {
+		// Someone saved or published it meanwhile: keep what was typed,
+		// and let a draft be saved over the newer version knowingly.
+		if e.Status == StatusDraft {
+			f.Values.Set("version", strconv.Itoa(e.Version))
+		}
+		f.Errors = []fault.FieldError{{Field: "version", Message: f.Conflict}}
+	}
+	return h.tmpl.Render(w, r, f.Status, "form.html", "Change "+e.Title, newFormData(e, f, false))
+}
+
+func (h *Handlers) submitUpdate(w http.ResponseWriter, r *http.Request, f *web.Form) error {
 	p, e, err := h.editable(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return fault.Malformed("The form could not be read.")
+	if addingSection(f.Values) {
+		return h.tmpl.Render(w, r, http.StatusOK, "form.html", "Change "+e.Title, newFormData(e, f, true))
 	}
-	form := &web.Form{Values: r.PostForm}
-	if addingSection(r.PostForm) {
-		return h.tmpl.Render(w, r, http.StatusOK, "form.html", "Change "+e.Title, newFormData(e, form, true))
-	}
-	in, errs := inputOf(r.PostForm)
-	form.Values = compactGrouping(r.PostForm)
+	in, errs := inputOf(f.Values)
 	if len(errs) > 0 {
-		form.Errors = errs
-		return h.tmpl.Render(w, r, http.StatusUnprocessableEntity, "form.html", "Change "+e.Title, newFormData(e, form, false))
+		return fault.Invalid(errs...)
 	}
 	if _, err := h.Ed.Update(r.Context(), p, e.ID, in); err != nil {
-		ae := web.AsError(err)
-		switch web.Status(ae.Kind) {
-		case http.StatusUnprocessableEntity:
-			form.Errors = ae.Fields
-			return h.tmpl.Render(w, r, web.Status(ae.Kind), "form.html", "Change "+e.Title, newFormData(e, form, false))
-		case http.StatusConflict:
-			cur, gerr := h.Ed.Get(r.Context(), e.ID)
-			if gerr == nil && cur.Status == StatusDraft {
-				form.Values.Set("version", strconv.Itoa(cur.Version))
-			}
-			form.Errors = []fault.FieldError{{Field: "version", Message: ae.Detail}}
-			return h.tmpl.Render(w, r, web.Status(ae.Kind), "form.html", "Change "+e.Title, newFormData(e, form, false))
-		}
 		return err
 	}
 	return h.srv.Redirect(w, r, fmt.Sprintf("/reports/%d", e.ID), "Your changes were saved.")
