@@ -26,7 +26,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -35,7 +34,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,7 +49,8 @@ import (
 	"kompas/internal/programmes"
 )
 
-var errSkip = errors.New("skipped")
+// errSkip is benchkit.FreshDB's: no PostgreSQL to measure on.
+var errSkip = benchkit.ErrNoPostgres
 
 func main() {
 	n := flag.Int("n", 10000, "events per variant and shape (a quarter of it for PostgreSQL's one-transaction-per-event shapes)")
@@ -143,7 +142,7 @@ func run(ctx context.Context, engine, pg string, n, batch, conc int) (*result, e
 	// organisations for the module write (index 3 and 4).
 	var vs [5]variant
 	for i := range vs {
-		u, cleanup, err := prepare(ctx, engine, pg)
+		u, cleanup, err := benchkit.FreshDB(ctx, engine, pg, "audit")
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +170,11 @@ func run(ctx context.Context, engine, pg string, n, batch, conc int) (*result, e
 			if err != nil {
 				return nil, err
 			}
-			vs[i].reg = &programmes.Register{DB: db}
+			services, err := app.Build(ctx, db)
+			if err != nil {
+				return nil, err
+			}
+			vs[i].reg = services.Register
 			vs[i].p = &auth.Principal{UserID: 1, Email: "bench@mfa.example", Role: auth.RolePolicyOfficer, OrgID: mfa.ID, OrgSlug: mfa.Slug, OrgName: mfa.Name}
 		}
 		if err != nil {
@@ -316,43 +319,4 @@ func legacyAppend(ctx context.Context, tx *store.Tx, e audit.Event) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		store.FormatTime(e.At), actorID, e.Actor, e.Org, e.Action, e.ObjectType, e.ObjectID, e.Purpose, e.Detail, e.PrevHash, e.Hash)
 	return err
-}
-
-// prepare makes a fresh database URL for engine and its cleanup.
-func prepare(ctx context.Context, engine, pg string) (string, func(), error) {
-	switch engine {
-	case "sqlite":
-		dir, err := os.MkdirTemp("", "kompas-bench-audit-")
-		if err != nil {
-			return "", nil, err
-		}
-		return "sqlite:" + filepath.Join(dir, "kompas.db"), func() { os.RemoveAll(dir) }, nil
-	case "postgres":
-		admin, err := sql.Open("pgx", pg)
-		if err != nil {
-			return "", nil, err
-		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := admin.PingContext(pctx); err != nil {
-			admin.Close()
-			return "", nil, fmt.Errorf("%w: no PostgreSQL at %s: %v", errSkip, pg, err)
-		}
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "kba_" + hex.EncodeToString(b[:])
-		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-			admin.Close()
-			return "", nil, err
-		}
-		sep := "?"
-		if strings.Contains(pg, "?") {
-			sep = "&"
-		}
-		return pg + sep + "search_path=" + schema, func() {
-			_, _ = admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-			admin.Close()
-		}, nil
-	}
-	return "", nil, fmt.Errorf("unknown engine %q (sqlite or postgres)", engine)
 }

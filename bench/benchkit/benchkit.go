@@ -5,7 +5,14 @@ package benchkit
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,4 +63,56 @@ func LoadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// ErrNoPostgres is FreshDB's error when no PostgreSQL answers at the URL
+// given: the benchmark skips that engine, saying so.
+var ErrNoPostgres = errors.New("skipped")
+
+// FreshDB makes a fresh database for engine ("sqlite": a file in a new
+// temporary folder; "postgres": a new schema in the database at pg) and
+// returns its URL and a cleanup that removes it. prefix names the folder or
+// schema, so a leftover says which benchmark made it.
+func FreshDB(ctx context.Context, engine, pg, prefix string) (string, func(), error) {
+	switch engine {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "kompas-bench-"+prefix+"-")
+		if err != nil {
+			return "", nil, err
+		}
+		return "sqlite:" + filepath.Join(dir, "kompas.db"), func() { os.RemoveAll(dir) }, nil
+	case "postgres":
+		admin, err := sql.Open("pgx", pg)
+		if err != nil {
+			return "", nil, err
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := admin.PingContext(pctx); err != nil {
+			admin.Close()
+			return "", nil, fmt.Errorf("%w: no PostgreSQL at %s: %v", ErrNoPostgres, pg, err)
+		}
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		schema := "kb" + prefix + "_" + hex.EncodeToString(b[:])
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			admin.Close()
+			return "", nil, err
+		}
+		u, err := url.Parse(pg)
+		if err != nil {
+			admin.Close()
+			return "", nil, err
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String(), func() {
+			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			_, _ = admin.ExecContext(dctx, `DROP SCHEMA `+schema+` CASCADE`)
+			admin.Close()
+		}, nil
+	}
+	return "", nil, fmt.Errorf("unknown engine %q (sqlite or postgres)", engine)
 }

@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -32,9 +31,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -120,7 +117,8 @@ func main() {
 	WriteMarkdown(os.Stdout, cfg, results)
 }
 
-var errSkip = errors.New("skipped")
+// errSkip is benchkit.FreshDB's: no PostgreSQL to measure on.
+var errSkip = benchkit.ErrNoPostgres
 
 func logf(w io.Writer, start time.Time, format string, args ...any) {
 	if w != nil {
@@ -133,7 +131,7 @@ func Run(ctx context.Context, cfg Config, engine string) (*Result, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	dbURL, cleanup, err := prepare(ctx, engine, cfg.PG)
+	dbURL, cleanup, err := benchkit.FreshDB(ctx, engine, cfg.PG, "returns")
 	if err != nil {
 		return nil, err
 	}
@@ -289,50 +287,6 @@ func apiSequence(ctx context.Context, c *client, token string) error {
 		}
 	}
 	return nil
-}
-
-// prepare makes a fresh database for engine and returns its URL and a
-// cleanup.
-func prepare(ctx context.Context, engine, pg string) (string, func(), error) {
-	switch engine {
-	case "sqlite":
-		dir, err := os.MkdirTemp("", "kompas-bench-returns-")
-		if err != nil {
-			return "", nil, err
-		}
-		return "sqlite:" + filepath.Join(dir, "kompas.db"), func() { os.RemoveAll(dir) }, nil
-	case "postgres":
-		admin, err := sql.Open("pgx", pg)
-		if err != nil {
-			return "", nil, err
-		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := admin.PingContext(pctx); err != nil {
-			admin.Close()
-			return "", nil, fmt.Errorf("%w: no PostgreSQL at %s: %v", errSkip, pg, err)
-		}
-		schema := "kbr_" + randomHex(6)
-		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-			admin.Close()
-			return "", nil, err
-		}
-		u, err := url.Parse(pg)
-		if err != nil {
-			admin.Close()
-			return "", nil, err
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String(), func() {
-			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			_, _ = admin.ExecContext(dctx, `DROP SCHEMA `+schema+` CASCADE`)
-			admin.Close()
-		}, nil
-	}
-	return "", nil, fmt.Errorf("unknown engine %q (sqlite or postgres)", engine)
 }
 
 func randomHex(n int) string {
