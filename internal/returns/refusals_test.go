@@ -5,7 +5,6 @@ import (
 	"html"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,24 +12,8 @@ import (
 	"kompas/internal/app/apptest"
 	"kompas/internal/platform/audit/refusals"
 	"kompas/internal/platform/store/storetest"
+	"kompas/internal/platform/testclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // TestRefusedReadsAreAudited probes another party's case by its number, as
 // an IDOR attack would: the answer is the 404 an unknown case gets, and the
@@ -39,7 +22,7 @@ func (c *clock) Add(d time.Duration) {
 func TestRefusedReadsAreAudited(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			clk := &clock{t: time.Now().UTC()}
+			clk := testclock.New(time.Now().UTC())
 			e := apptest.NewWithOptions(t, engine, app.Options{Refusals: &refusals.Recorder{Now: clk.Now}})
 			own := create(t, e, ngoTwo, caseBody("MA", "ngo-two", "national")).ID
 			theirs := create(t, e, caseworker, caseBody("IQ", "ngo-one", "national")).ID
@@ -109,7 +92,7 @@ func TestRefusedReadsAreAudited(t *testing.T) {
 
 			// The privacy officer's page lists them in words; once the
 			// minute is over, with the count of the rest.
-			clk.Add(time.Minute)
+			clk.Advance(time.Minute)
 			browser := e.Browser(privacy)
 			status, body := page(t, e, browser, "/audit?refused=1&actor="+ngoTwo)
 			body = html.UnescapeString(body)

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
+	"kompas/internal/platform/testclock"
 	"kompas/internal/platform/web"
 )
 
@@ -34,26 +34,8 @@ type kernel struct {
 	svc    *auth.Service
 	srv    *web.Server
 	hs     *httptest.Server
-	clock  *fakeClock
+	clock  *testclock.Clock
 	checks *atomic.Int64
-}
-
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 var accounts = []auth.NewUser{
@@ -75,7 +57,7 @@ func eachKernel(t *testing.T, fn func(t *testing.T, k *kernel)) {
 func newKernel(t *testing.T, db *store.DB, start func(http.Handler) *httptest.Server, configure ...func(*web.Server)) *kernel {
 	t.Helper()
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	svc := &auth.Service{DB: db, Now: clock.Now}
 	err := db.Transact(ctx, func(tx *store.Tx) error {
 		for _, o := range []auth.Org{{Slug: "mfa", Name: "Ministry of Foreign Affairs", Kind: "ministry"}, {Slug: "ngo-one", Name: "NGO One", Kind: "ngo"}} {

@@ -18,6 +18,7 @@ import (
 	"kompas/internal/platform/fault"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
+	"kompas/internal/platform/testclock"
 	"kompas/internal/platform/web"
 )
 
@@ -464,7 +465,7 @@ func BenchmarkLogin(b *testing.B) {
 			if _, err := db.Migrate(ctx, audit.Migrations, auth.Migrations); err != nil {
 				b.Fatal(err)
 			}
-			clock := &fakeClock{now: time.Now()}
+			clock := testclock.New(time.Now())
 			svc := &auth.Service{DB: db, Now: clock.Now}
 			b.Run("refused", func(b *testing.B) {
 				for range 5 {

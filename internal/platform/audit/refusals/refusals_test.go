@@ -15,26 +15,9 @@ import (
 	"kompas/internal/platform/auth"
 	"kompas/internal/platform/store"
 	"kompas/internal/platform/store/storetest"
+	"kompas/internal/platform/testclock"
 	"kompas/internal/platform/web"
 )
-
-// clock is a settable time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var (
 	prober = &auth.Principal{UserID: 41, Email: "prober@ngo-two.example", OrgSlug: "ngo-two"}
@@ -72,14 +55,14 @@ func summaries(events []audit.Event) []audit.Event {
 func TestRateLimit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		clk := testclock.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		rec := &refusals.Recorder{DB: db, Now: clk.Now}
 
 		// 100 probes in one minute: the first 10 one by one, naming the
 		// caller, the object and the id asked for.
 		for i := range 100 {
 			probe(rec, prober, "return_case", fmt.Sprint(1000+i))
-			clk.Add(100 * time.Millisecond)
+			clk.Advance(100 * time.Millisecond)
 		}
 		events := denied(t, db, prober.Email)
 		if len(events) != refusals.DefaultLimit {
@@ -107,7 +90,7 @@ func TestRateLimit(t *testing.T) {
 		if n, err := rec.Flush(ctx); err != nil || n != 0 {
 			t.Fatalf("Flush inside the window = %d, %v", n, err)
 		}
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		if n, err := rec.Flush(ctx); err != nil || n != 1 {
 			t.Fatalf("Flush after the window = %d, %v; want 1 summary", n, err)
 		}
@@ -125,7 +108,7 @@ func TestRateLimit(t *testing.T) {
 		for i := range 15 {
 			probe(rec, prober, "return_case", fmt.Sprint(2000+i))
 		}
-		clk.Add(2 * time.Minute)
+		clk.Advance(2 * time.Minute)
 		probe(rec, prober, "return_case", "3000")
 		events = denied(t, db, prober.Email)
 		sums = summaries(events)
